@@ -1,0 +1,442 @@
+"""The lossless Dockerfile tree.
+
+Every byte of the source belongs to exactly one `Token`; composite nodes own tokens and other
+nodes, so `node.text` is the concatenation of its children and `Dockerfile.text` is the input.
+Nodes are immutable: change one with `with_changes(...)`, build new ones from tokens. Parsed
+nodes know their `start` offset in the source; nodes built by a codemod have `start == -1`.
+
+On top of the bytes, nodes offer views that read the instruction exactly as BuildKit does
+(joined continuation lines, flags without their quotes, JSON arguments, heredoc bodies...).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+from bisect import bisect_right
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TypeAlias, TypeVar
+
+from dockerfix.syntax import buildkit
+from dockerfix.syntax.heredocs import HeredocMarker
+
+# The tokens whose text BuildKit joins into an instruction's logical line.
+CONTENT = frozenset({"KEYWORD", "WS", "FLAG", "END_OF_FLAGS", "ARGS"})
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """A run of source text of one kind (the kinds are the grammar's terminals)."""
+
+    type: str
+    text: str
+    start: int = -1
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.text) if self.start >= 0 else -1
+
+
+@dataclass(frozen=True, slots=True)
+class HeredocEnd(Token):
+    """The terminator line of a heredoc, with the marker (`<<EOF`) that opened it."""
+
+    marker: HeredocMarker | None = None
+
+
+Child: TypeAlias = "Token | Node"
+N = TypeVar("N", bound="Node")
+
+
+@dataclass(frozen=True)
+class Node:
+    children: tuple[Child, ...]
+    start: int = field(default=-1, compare=False)
+
+    @cached_property
+    def text(self) -> str:
+        return "".join(child.text for child in self.children)
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.text) if self.start >= 0 else -1
+
+    def with_changes(self: N, **changes: object) -> N:
+        """A copy with some fields replaced; a changed node no longer has a source position."""
+        return dataclasses.replace(self, start=-1, **changes)  # type: ignore[arg-type]
+
+    def tokens(self) -> Iterator[Token]:
+        for child in self.children:
+            if isinstance(child, Token):
+                yield child
+            else:
+                yield from child.tokens()
+
+    def descendants(self) -> Iterator[Node]:
+        for child in self.children:
+            if isinstance(child, Node):
+                yield child
+                yield from child.descendants()
+
+    def _joined(self, kind: str) -> str:
+        return "".join(c.text for c in self.children if isinstance(c, Token) and c.type == kind)
+
+    def _nodes(self, kind: type[N]) -> tuple[N, ...]:
+        return tuple(child for child in self.children if isinstance(child, kind))
+
+
+@dataclass(frozen=True)
+class Directive(Node):
+    """A parser directive line such as `# syntax=docker/dockerfile:1`."""
+
+    @cached_property
+    def _match(self) -> tuple[str, str]:
+        match = buildkit.DIRECTIVE.match(self._joined("DIRECTIVE"))
+        assert match is not None, "the lexer only makes directives of matching lines"
+        return match.group(1).lower(), match.group(2)
+
+    @property
+    def name(self) -> str:
+        return self._match[0]
+
+    @property
+    def value(self) -> str:
+        return self._match[1]
+
+
+@dataclass(frozen=True)
+class Comment(Node):
+    """A comment line, at the top level or inside a continued instruction."""
+
+    @property
+    def value(self) -> str:
+        """The text after `#`, stripped, as BuildKit records it."""
+        return self._joined("COMMENT")[1:].strip(buildkit.GO_SPACE)
+
+
+@dataclass(frozen=True)
+class Keyword(Node):
+    @property
+    def value(self) -> str:
+        return self._joined("KEYWORD")
+
+
+@dataclass(frozen=True)
+class Flag(Node):
+    """A leading `--name=value` word; `value` and friends are read as BuildKit reads them."""
+
+    escape: str = field(default="\\", compare=False)
+
+    @property
+    def word(self) -> str:
+        """The flag as written, continuation lines joined."""
+        return self._joined("FLAG")
+
+    @cached_property
+    def value_text(self) -> str:
+        """The whole flag with quotes and escapes removed (BuildKit's flag string)."""
+        flags, _, _ = buildkit.extract_flags(self.word, self.escape)
+        return flags[0][2] if flags else ""
+
+    @property
+    def name(self) -> str:
+        return self.value_text[2:].partition("=")[0]
+
+    @property
+    def value(self) -> str | None:
+        _, equals, value = self.value_text[2:].partition("=")
+        return value if equals else None
+
+    @property
+    def options(self) -> tuple[tuple[str, str | None], ...]:
+        """For `--mount`, `--secret`...: the ordered CSV options as (key, value or None)."""
+        if not self.value:
+            return ()
+        fields = next(csv.reader([self.value]), [])
+        options = []
+        for item in fields:
+            key, equals, value = item.partition("=")
+            options.append((key.lower(), value if equals else None))
+        return tuple(options)
+
+    def option(self, key: str) -> str | None:
+        return next((value for k, value in self.options if k == key), None)
+
+
+@dataclass(frozen=True)
+class Arguments(Node):
+    @property
+    def value(self) -> str:
+        """The arguments as BuildKit sees them: continuations joined, comment lines dropped."""
+        return self._joined("ARGS")
+
+
+@dataclass(frozen=True)
+class Heredoc(Node):
+    """A heredoc body and its terminator line."""
+
+    @property
+    def _end(self) -> HeredocEnd:
+        return next(c for c in self.children if isinstance(c, HeredocEnd))
+
+    @property
+    def marker(self) -> HeredocMarker:
+        marker = self._end.marker
+        assert marker is not None, "parsed heredocs carry their marker"
+        return marker
+
+    @property
+    def name(self) -> str:
+        return self.marker.name
+
+    @property
+    def chomp(self) -> bool:
+        return self.marker.chomp
+
+    @property
+    def quoted(self) -> bool:
+        return self.marker.quoted
+
+    @property
+    def body(self) -> str:
+        return self._joined("HEREDOC_BODY")
+
+    @property
+    def content(self) -> str:
+        """The body as BuildKit's parser stores it (raw lines, line endings kept)."""
+        return self.body
+
+
+@dataclass(frozen=True)
+class Instruction(Node):
+    """One instruction: its keyword, flags, arguments (or ONBUILD trigger) and heredocs."""
+
+    escape: str = field(default="\\", compare=False)
+
+    @cached_property
+    def keyword(self) -> str:
+        """The keyword as written."""
+        return self._nodes(Keyword)[0].value
+
+    @property
+    def name(self) -> str:
+        """The keyword normalized to upper case: `RUN`, `FROM`..."""
+        return self.keyword.upper()
+
+    @cached_property
+    def flags(self) -> tuple[Flag, ...]:
+        return self._nodes(Flag)
+
+    def flag(self, name: str) -> Flag | None:
+        return next((flag for flag in self.flags if flag.name == name), None)
+
+    @cached_property
+    def arguments(self) -> Arguments | None:
+        found = self._nodes(Arguments)
+        return found[0] if found else None
+
+    @cached_property
+    def trigger(self) -> Instruction | None:
+        """The instruction an ONBUILD wraps."""
+        found = self._nodes(Instruction)
+        return found[0] if found else None
+
+    @cached_property
+    def heredocs(self) -> tuple[Heredoc, ...]:
+        return self._nodes(Heredoc)
+
+    @cached_property
+    def comments(self) -> tuple[Comment, ...]:
+        """Comment lines inside the instruction's continuation lines."""
+        return tuple(node for node in self.descendants() if isinstance(node, Comment))
+
+    @property
+    def value(self) -> str:
+        """The argument text as BuildKit sees it (for ONBUILD: the trigger's logical line)."""
+        if self.trigger is not None:
+            return self.trigger.logical_line.strip(buildkit.GO_SPACE)
+        return self.arguments.value if self.arguments else ""
+
+    @cached_property
+    def logical_line(self) -> str:
+        """Keyword, flags and arguments with continuations joined (BuildKit's `Original`)."""
+        return "".join(t.text for t in self.tokens() if t.type in CONTENT)
+
+    @cached_property
+    def buildkit_arguments(self) -> tuple[list[str], bool]:
+        """BuildKit's argument list for this instruction and whether it was JSON."""
+        return buildkit.arguments(self.name.lower(), self.value, self.escape)
+
+    @property
+    def json(self) -> list[str] | None:
+        """The exec-form (JSON) arguments, or None for the shell form."""
+        values, is_json = self.buildkit_arguments
+        if not is_json:
+            return None
+        return values[1:] if self.name == "HEALTHCHECK" else values
+
+    def dump(self) -> str:
+        """This instruction in BuildKit's AST dump format, e.g. `(run "echo hi")`."""
+        parts = [self.keyword.lower()]
+        flags = [flag.value_text for flag in self.flags]
+        if flags:
+            parts.append("[" + " ".join(buildkit.go_quote(f) for f in flags) + "]")
+        if self.name == "ONBUILD":
+            if self.trigger is not None:
+                parts.append("(" + self.trigger.dump() + ")")
+        else:
+            parts.extend(buildkit.go_quote(value) for value in self.buildkit_arguments[0])
+        return " ".join(parts).strip(buildkit.GO_SPACE)
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A 1-based line and 1-based column (in code points) in the source."""
+
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    start: int
+    end: int
+    start_location: Location
+    end_location: Location
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A build stage: its FROM instruction and the instructions up to the next FROM."""
+
+    index: int
+    from_instruction: Instruction
+    instructions: tuple[Instruction, ...]
+
+    @cached_property
+    def _from_args(self) -> list[str]:
+        return self.from_instruction.buildkit_arguments[0]
+
+    @property
+    def base_image(self) -> str:
+        return self._from_args[0] if self._from_args else ""
+
+    @property
+    def name(self) -> str | None:
+        """The stage name, lower-cased as BuildKit does, or None."""
+        args = self._from_args
+        if len(args) == 3 and args[1].lower() == "as":
+            return args[2].lower()
+        return None
+
+    @property
+    def platform(self) -> str | None:
+        flag = self.from_instruction.flag("platform")
+        return flag.value if flag else None
+
+
+@dataclass(frozen=True)
+class Dockerfile(Node):
+    """The whole file. `parse(text).text == text` for every input."""
+
+    escape: str = field(default="\\", compare=False)
+
+    @cached_property
+    def directives(self) -> tuple[Directive, ...]:
+        return self._nodes(Directive)
+
+    def directive(self, name: str) -> Directive | None:
+        return next((d for d in self.directives if d.name == name), None)
+
+    @cached_property
+    def instructions(self) -> tuple[Instruction, ...]:
+        """Every instruction in order, global ARGs before the first FROM included."""
+        return self._nodes(Instruction)
+
+    @cached_property
+    def comments(self) -> tuple[Comment, ...]:
+        """Every comment line, including those inside continued instructions."""
+        found: list[Comment] = []
+        for child in self.children:
+            if isinstance(child, Comment):
+                found.append(child)
+            elif isinstance(child, Instruction):
+                found.extend(child.comments)
+        return tuple(sorted(found, key=lambda comment: comment.start))
+
+    @cached_property
+    def stages(self) -> tuple[Stage, ...]:
+        stages: list[Stage] = []
+        current: Instruction | None = None
+        body: list[Instruction] = []
+        for instruction in self.instructions:
+            if instruction.name == "FROM":
+                if current is not None:
+                    stages.append(Stage(len(stages), current, tuple(body)))
+                current, body = instruction, []
+            elif current is not None:
+                body.append(instruction)
+        if current is not None:
+            stages.append(Stage(len(stages), current, tuple(body)))
+        return tuple(stages)
+
+    @property
+    def global_args(self) -> tuple[Instruction, ...]:
+        """The ARG instructions before the first FROM."""
+        first_from = next(
+            (i for i, ins in enumerate(self.instructions) if ins.name == "FROM"),
+            len(self.instructions),
+        )
+        return self.instructions[:first_from]
+
+    @property
+    def has_bom(self) -> bool:
+        return any(isinstance(c, Token) and c.type == "BOM" for c in self.children[:1])
+
+    @cached_property
+    def line_ending(self) -> str:
+        """The file's dominant line ending, `\\n` or `\\r\\n`."""
+        crlf = self.text.count("\r\n")
+        return "\r\n" if crlf and crlf * 2 >= self.text.count("\n") else "\n"
+
+    @cached_property
+    def _line_starts(self) -> list[int]:
+        starts = [0]
+        find = self.text.find
+        position = find("\n")
+        while position >= 0:
+            starts.append(position + 1)
+            position = find("\n", position + 1)
+        return starts
+
+    def location(self, offset: int) -> Location:
+        """The 1-based line and column of a source offset."""
+        line = bisect_right(self._line_starts, offset)
+        return Location(line, offset - self._line_starts[line - 1] + 1)
+
+    def span(self, node: Node | Token) -> Span:
+        if node.start < 0:
+            raise ValueError("a node built by a codemod has no position in the source")
+        return Span(node.start, node.end, self.location(node.start), self.location(node.end))
+
+    def line_text(self, line: int) -> str:
+        """The text of a 1-based line, without its line ending."""
+        start = self._line_starts[line - 1]
+        end = self._line_starts[line] if line < len(self._line_starts) else len(self.text)
+        return self.text[start:end].rstrip("\r\n")
+
+    def utf16_column(self, location: Location) -> int:
+        """The 0-based column of a location in UTF-16 code units, as LSP counts them."""
+        prefix = self.line_text(location.line)[: location.column - 1]
+        return len(prefix.encode("utf-16-le")) // 2
+
+    def instruction_lines(self, instruction: Instruction) -> tuple[int, int]:
+        """BuildKit's StartLine and EndLine: first and last physical line, heredocs included."""
+        end = instruction.end
+        return self.location(instruction.start).line, self.location(max(end - 1, 0)).line
+
+    def to_buildkit_dump(self) -> str:
+        """BuildKit's AST dump (the format of its parser fixtures' `result` files)."""
+        return "".join(f"({instruction.dump()})\n" for instruction in self.instructions)
