@@ -1,0 +1,133 @@
+"""The rule API: what a rule module subclasses, reports and declares as examples."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from dockerfix.config import Config
+from dockerfix.diagnostics import Safety, Severity
+from dockerfix.semantics import Model, StageInfo
+from dockerfix.syntax import Dockerfile, Instruction, Node, Token
+from dockerfix.syntax.transform import REMOVE, Transformer, replace
+
+Target = Node | Token
+Replacements = Mapping[Target, Target | object]
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """An example the rule reports; `fixed` is the text after its fix (None: no fix)."""
+
+    source: str
+    fixed: str | None = None
+    unsafe: bool = False  # the fix is only applied with unsafe fixes on
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a rule may look at: the tree, its stage model, the options, and side inputs."""
+
+    tree: Dockerfile
+    model: Model
+    config: Config
+    dockerignore: str | None = None  # the text of the .dockerignore beside the Dockerfile
+
+
+@dataclass(frozen=True)
+class Report:
+    node: Target
+    message: str
+    fix: Transformer | None
+    title: str | None
+    safety: Safety | None
+    severity: Severity | None
+    build_flags: tuple[str, ...] = field(default=())
+
+
+class Rule:
+    """Subclass, set the class attributes, write the docstring, implement some `visit_*`."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    fix_safety: ClassVar[Safety | None] = None
+    severity: ClassVar[Severity] = Severity.WARNING
+    buildkit_check: ClassVar[str | None] = None
+    default_enabled: ClassVar[bool] = True
+    VALID: ClassVar[tuple[str, ...]] = ()
+    INVALID: ClassVar[tuple[Invalid, ...]] = ()
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.options = context.config.options_for(self.code, self.name)
+        self.reports: list[Report] = []
+
+    @classmethod
+    def summary(cls) -> str:
+        """The first line of the docstring's 'What it does' section."""
+        return _sections(cls.__doc__ or "").get("What it does", "").split("\n")[0].strip()
+
+    @classmethod
+    def docs(cls) -> str:
+        return inspect.cleandoc(cls.__doc__ or "")
+
+    # -- hooks the engine calls; override the ones you need ------------------------------
+
+    def visit_dockerfile(self, tree: Dockerfile) -> None:
+        """Called once, first."""
+
+    def visit_stage(self, stage: StageInfo) -> None:
+        """Called for every stage, in order."""
+
+    def visit_instruction(self, instruction: Instruction, stage: StageInfo | None) -> None:
+        """Called for every instruction, in order (stage is None before the first FROM)."""
+
+    # -- reporting ---------------------------------------------------------------------
+
+    def report(
+        self,
+        node: Target,
+        message: str,
+        *,
+        fix: Replacements | Transformer | None = None,
+        title: str | None = None,
+        safety: Safety | None = None,
+        severity: Severity | None = None,
+        build_flags: tuple[str, ...] = (),
+    ) -> None:
+        """Report `node`; a fix is node replacements (`REMOVE` deletes) or a transformer."""
+        transformer = fix if isinstance(fix, Transformer) or fix is None else _Replace(fix)
+        self.reports.append(
+            Report(node, message, transformer, title, safety, severity, build_flags)
+        )
+
+
+class _Replace(Transformer):
+    def __init__(self, replacements: Replacements) -> None:
+        self.replacements = replacements
+
+    def transform(self, node: Node) -> Node:
+        return replace(node, self.replacements)  # type: ignore[arg-type]
+
+
+def _sections(doc: str) -> dict[str, str]:
+    """The docstring's `## Heading` sections, keyed by heading (without a trailing '?')."""
+    sections: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in inspect.cleandoc(doc).splitlines():
+        if line.startswith("## "):
+            current = sections.setdefault(line[3:].strip().rstrip("?"), [])
+        elif current is not None:
+            current.append(line)
+    return {key: "\n".join(lines).strip() for key, lines in sections.items()}
+
+
+def iter_rule_hooks(rule: Rule) -> Iterator[str]:
+    for hook in ("visit_dockerfile", "visit_stage", "visit_instruction"):
+        if getattr(type(rule), hook) is not getattr(Rule, hook):
+            yield hook
+
+
+__all__ = ["REMOVE", "Context", "Invalid", "Rule"]

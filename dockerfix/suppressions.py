@@ -1,0 +1,100 @@
+"""Inline suppressions: dockerfix's own comments and BuildKit's `# check=skip=` settings.
+
+- `# dockerfix: ignore[CODE,...]` (or bare `# dockerfix: ignore`) in the comment block right
+  above an instruction silences those rules for that instruction.
+- `# dockerfix: ignore-file[CODE,...]` (or bare) anywhere silences them for the whole file.
+- For rules that mirror a BuildKit check, BuildKit's own `# check=skip=Name,...` directive
+  (or `skip=all`) and, as in dockerfile 1.21+, a `# check=skip=...` comment right above an
+  instruction are honoured. Like BuildKit, the value ends at the first space.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from dockerfix.syntax import Comment, Dockerfile, Instruction, Token
+
+_OWN = re.compile(r"#\s*dockerfix:\s*(ignore-file|ignore)(?:\[([^\]]*)\])?\s*$", re.IGNORECASE)
+_CHECK = re.compile(r"#\s*check\s*=\s*(\S+)", re.IGNORECASE)
+ALL = "*"
+
+
+@dataclass
+class Suppressions:
+    file: set[str] = field(default_factory=set)
+    buildkit_file: set[str] = field(default_factory=set)
+    # (start, end) offsets of an instruction -> codes (or ALL) silenced there
+    spans: list[tuple[int, int, set[str]]] = field(default_factory=list)
+    buildkit_spans: list[tuple[int, int, set[str]]] = field(default_factory=list)
+
+    def silences(self, code: str, name: str, buildkit_check: str | None, offset: int) -> bool:
+        if _matches(self.file, code, name):
+            return True
+        if any(_matches(codes, code, name) for s, e, codes in self.spans if s <= offset < e):
+            return True
+        if buildkit_check is None:
+            return False
+        if _matches(self.buildkit_file, buildkit_check, buildkit_check):
+            return True
+        return any(
+            _matches(codes, buildkit_check, buildkit_check)
+            for s, e, codes in self.buildkit_spans
+            if s <= offset < e
+        )
+
+
+def _matches(codes: set[str], code: str, name: str) -> bool:
+    return ALL in codes or code.lower() in codes or name.lower() in codes
+
+
+def _codes(listed: str | None) -> set[str]:
+    """Lower-cased codes or names from `[A,B]`; no list means every rule."""
+    if listed is None:
+        return {ALL}
+    return {part.strip().lower() for part in listed.split(",") if part.strip()}
+
+
+def _skip_list(value: str) -> set[str]:
+    """BuildKit's ParseLintOptions, for the `skip` key only (names are case-insensitive)."""
+    skipped: set[str] = set()
+    for part in value.split(";"):
+        key, _, names = part.partition("=")
+        if key.strip().lower() == "skip":
+            skipped |= {n.strip().lower() for n in names.split(",") if n.strip()}
+    return {ALL} if "all" in skipped else skipped
+
+
+def find(tree: Dockerfile) -> Suppressions:
+    found = Suppressions()
+    check = tree.directive("check")
+    if check is not None:
+        found.buildkit_file = _skip_list(check.value.split(" ")[0])
+    for comment in tree.comments:
+        match = _OWN.match(comment.text.strip())
+        if match and match.group(1).lower() == "ignore-file":
+            found.file |= _codes(match.group(2))
+    pending: list[Comment] = []
+    for child in tree.children:
+        if isinstance(child, Comment):
+            pending.append(child)
+            continue
+        if isinstance(child, Instruction):
+            _attach(found, pending, child)
+        if not (isinstance(child, Token) and child.type == "BLANK_LINE"):
+            pending = []
+    return found
+
+
+def _attach(found: Suppressions, comments: list[Comment], instruction: Instruction) -> None:
+    span = (instruction.start, instruction.end)
+    first_check = True
+    for comment in comments:
+        text = comment.text.strip()
+        own = _OWN.match(text)
+        if own and own.group(1).lower() == "ignore":
+            found.spans.append((*span, _codes(own.group(2))))
+        check = _CHECK.match(text)
+        if check and first_check:
+            first_check = False
+            found.buildkit_spans.append((*span, _skip_list(check.group(1))))

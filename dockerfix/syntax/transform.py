@@ -1,0 +1,146 @@
+"""LibCST-style transformers over the immutable tree, and the text edits a change amounts to.
+
+A `Transformer` walks a tree; `visit_<Node>(node)` may return False to skip a subtree and
+`leave_<Node>(original, updated)` returns the node to keep (the original, an updated copy, or
+`REMOVE`). Untouched subtrees stay the very same objects, which is what lets `edits()` turn
+any change into the smallest text edits over the original source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from dockerfix.syntax.nodes import Child, Node, Token
+
+
+class _Remove:
+    def __repr__(self) -> str:
+        return "REMOVE"
+
+
+REMOVE: Final = _Remove()
+"""Return this from a `leave_` method to delete the node."""
+
+
+class Transformer:
+    def transform(self, node: Node) -> Node:
+        updated = self._transform(node)
+        if not isinstance(updated, Node):
+            raise ValueError("a transformer cannot remove the node it started from")
+        return updated
+
+    def _transform(self, node: Child) -> Child | _Remove:
+        name = type(node).__name__
+        visit: Callable[[Any], bool | None] | None = getattr(self, f"visit_{name}", None)
+        updated: Child = node
+        if isinstance(node, Node) and (visit is None or visit(node) is not False):
+            children: list[Child] = []
+            changed = False
+            for child in node.children:
+                new = self._transform(child)
+                changed = changed or new is not child
+                if not isinstance(new, _Remove):
+                    children.append(new)
+            if changed:
+                updated = node.with_changes(children=tuple(children))
+        elif visit is not None and isinstance(node, Token):
+            visit(node)
+        leave: Callable[[Any, Any], Child | _Remove] | None = getattr(self, f"leave_{name}", None)
+        return leave(node, updated) if leave is not None else updated
+
+
+class ReplaceNodes(Transformer):
+    """Replace (or remove) given nodes, found by identity; other subtrees are not entered."""
+
+    def __init__(self, replacements: Mapping[Child, Child | _Remove]) -> None:
+        self.replacements = {id(node): new for node, new in replacements.items()}
+        self.spans = [(node.start, node.end) for node in replacements]
+
+    def _transform(self, node: Child) -> Child | _Remove:
+        if id(node) in self.replacements:
+            return self.replacements[id(node)]
+        if isinstance(node, Node) and node.start >= 0 and not self._contains_target(node):
+            return node
+        return super()._transform(node)
+
+    def _contains_target(self, node: Node) -> bool:
+        return any(node.start <= start and end <= node.end for start, end in self.spans)
+
+
+def replace(tree: Node, replacements: Mapping[Child, Child | _Remove]) -> Node:
+    """A copy of `tree` with nodes swapped for others (LibCST's `deep_replace`)."""
+    return ReplaceNodes(replacements).transform(tree)
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Edit:
+    """Replace source[start:end] with `text`."""
+
+    start: int
+    end: int
+    text: str
+
+
+def edits(original: Node, updated: Node) -> list[Edit]:
+    """The minimal text edits that turn `original.text` into `updated.text`.
+
+    Subtrees that are the same objects produce nothing; a changed run of children becomes one
+    edit, trimmed to the characters that really differ.
+    """
+    found: list[Edit] = []
+    _diff(original, updated, found)
+    return found
+
+
+def _diff(old: Child, new: Child, found: list[Edit]) -> None:
+    if old is new:
+        return
+    if isinstance(old, Node) and isinstance(new, Node) and type(old) is type(new):
+        before, after = old.children, new.children
+        prefix = 0
+        while prefix < min(len(before), len(after)) and before[prefix] is after[prefix]:
+            prefix += 1
+        suffix = 0
+        limit = min(len(before), len(after)) - prefix
+        while suffix < limit and before[-1 - suffix] is after[-1 - suffix]:
+            suffix += 1
+        old_middle = before[prefix : len(before) - suffix]
+        new_middle = after[prefix : len(after) - suffix]
+        if len(old_middle) == len(new_middle) == 1:
+            _diff(old_middle[0], new_middle[0], found)
+            return
+        start = old_middle[0].start if old_middle else _boundary(old, prefix)
+        _add(found, start, "".join(c.text for c in old_middle), "".join(c.text for c in new_middle))
+        return
+    _add(found, old.start, old.text, new.text)
+
+
+def _boundary(node: Node, index: int) -> int:
+    """The source offset just before child `index` of a parsed node."""
+    return node.children[index - 1].end if index else node.start
+
+
+def _add(found: list[Edit], start: int, old: str, new: str) -> None:
+    if old == new:
+        return
+    prefix = 0
+    while prefix < min(len(old), len(new)) and old[prefix] == new[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < min(len(old), len(new)) - prefix and old[-1 - suffix] == new[-1 - suffix]:
+        suffix += 1
+    found.append(Edit(start + prefix, start + len(old) - suffix, new[prefix : len(new) - suffix]))
+
+
+def apply(text: str, changes: list[Edit]) -> str:
+    """Apply non-overlapping edits to `text`."""
+    parts = []
+    at = 0
+    for edit in sorted(changes):
+        parts.append(text[at : edit.start])
+        parts.append(edit.text)
+        at = edit.end
+    parts.append(text[at:])
+    return "".join(parts)
