@@ -156,8 +156,14 @@ def _extract_flags(line: str, escape: str) -> tuple[list[tuple[int, int, str]], 
             return words, -1, n
 
 
+# ASCII text without quotes, escape characters or the separators Go does not call spaces.
+_PLAIN_WORDS = re.compile(r"[^'\"\\`\x1c-\x1f]*")
+
+
 def parse_words(rest: str, escape: str) -> list[str]:
     """parseWords: split on whitespace honouring quotes; quotes and escapes are kept."""
+    if rest.isascii() and _PLAIN_WORDS.fullmatch(rest):
+        return rest.split()  # no quotes or escapes: Python's split agrees with Go's here
     words: list[str] = []
     word: list[str] = []
     in_word = False

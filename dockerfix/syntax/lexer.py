@@ -11,12 +11,12 @@ the stream its structure.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from dockerfix.syntax import buildkit
 from dockerfix.syntax.errors import ParseError
 from dockerfix.syntax.heredocs import HeredocError, HeredocMarker, heredoc_markers
-from dockerfix.syntax.nodes import HeredocEnd, Token
+from dockerfix.syntax.nodes import Token
 
 BOM = "\ufeff"
 MAX_LINE_BYTES = 65535  # bufio.Scanner's limit, which BuildKit inherits
@@ -27,25 +27,27 @@ CONTINUATION = {
 _PIECE = "PIECE"
 
 
-@dataclass(frozen=True, slots=True)
-class _Line:
-    start: int  # offset of the content
-    content: str  # without the line ending
-    eol: str  # `\n`, `\r\n`..., or "" on a last line without one
+def _token(kind: str, text: str, start: int) -> Token:
+    # tuple.__new__ skips NamedTuple's Python-level __new__: the lexer makes many tokens.
+    return tuple.__new__(Token, (kind, text, start, None))
 
 
-@dataclass(frozen=True, slots=True)
-class _Region:
-    start: int
-    end: int
-    type: str
+# A physical line: (offset of its content, content without the line ending, line ending).
+_Line = tuple[int, str, str]
+# A region of a logical line: (start, end, token type).
+_Region = tuple[int, int, str]
 
 
-@dataclass(frozen=True, slots=True)
-class _Command:
+class _Command(NamedTuple):
     name: str
     is_json: bool
     trigger: _Command | None
+
+
+# A one-line instruction without flags: keyword, separator, arguments, trailing blanks.
+_SIMPLE = re.compile(r"([^\t\v\f\r ]+)(?:([\t\v\f\r ]+)(.*?))?([\t\v\f\r ]*)\Z")
+# Instructions whose arguments can make BuildKit's line parser fail or be JSON.
+_CHECKED = buildkit.MAYBE_JSON | buildkit.MAYBE_JSON_LIST | buildkit.KEY_VALUES | {"healthcheck"}
 
 
 class Lexer:
@@ -60,7 +62,7 @@ class Lexer:
 
     def run(self) -> list[Token]:
         if self.text.startswith(BOM):
-            self.tokens.append(Token("BOM", BOM, 0))
+            self.tokens.append(_token("BOM", BOM, 0))
         index = 0
         while index < len(self.lines):
             index = self._line(index)
@@ -71,28 +73,66 @@ class Lexer:
     # -- top-level lines -------------------------------------------------------------------
 
     def _line(self, index: int) -> int:
-        line = self.lines[index]
-        content = line.content
+        start, content, eol = self.lines[index]
         stripped = content.lstrip(buildkit.GO_SPACE)
         indent = len(content) - len(stripped)
-        is_directive = self._directive(stripped, line.start + indent)
+        is_directive = self.directives_open and self._directive(stripped, start + indent)
+        tokens = self.tokens
         if not stripped:
-            self._emit("BLANK_LINE", content + line.eol, line.start)
+            tokens.append(_token("BLANK_LINE", content + eol, start))
             return index + 1
         if indent:
-            self._emit("INDENT", content[:indent], line.start)
+            tokens.append(_token("INDENT", content[:indent], start))
         if stripped[0] == "#":
             kind = "DIRECTIVE" if is_directive else "COMMENT"
-            self._emit(kind, stripped, line.start + indent)
-            self._emit("NEWLINE", line.eol, line.start + len(content))
+            tokens.append(_token(kind, stripped, start + indent))
+            tokens.append(_token("NEWLINE", eol, start + len(content)))
             return index + 1
         self.has_instruction = True
-        return self._instruction(index, line.start + indent, stripped)
+        # Continued lines end in the escape character (blanks allowed after it), not escaped.
+        tail = stripped.rstrip(" \t")
+        escape = self.escape
+        if tail[-1] != escape or tail[-2:-1] == escape:
+            simple = self._simple(index, start + indent, stripped)
+            if simple >= 0:
+                return simple
+        return self._instruction(index, start + indent, stripped)
+
+    def _simple(self, index: int, offset: int, line: str) -> int:
+        """The fast path for the common one-line instruction without flags; -1 if it is not."""
+        match = _SIMPLE.match(line)
+        if match is None or not line.isascii():
+            return -1
+        keyword, separator, arguments, trailing = match.groups()
+        name = keyword.lower()
+        if name == "onbuild" or (arguments and arguments.startswith("--")):
+            return -1
+        is_json = False
+        if arguments and name in _CHECKED:
+            try:
+                is_json = buildkit.arguments(name, arguments, self.escape)[1]
+            except buildkit.LineError as error:
+                at = offset + len(keyword) + len(separator)
+                raise ParseError(str(error), *self._location(at)) from None
+        tokens = self.tokens
+        new = tuple.__new__  # faster than NamedTuple's own __new__; see _token
+        tokens.append(new(Token, ("KEYWORD", keyword, offset, None)))
+        at = offset + len(keyword)
+        if separator:
+            tokens.append(new(Token, ("WS", separator, at, None)))
+            at += len(separator)
+        if arguments:
+            tokens.append(new(Token, ("ARGS", arguments, at, None)))
+            at += len(arguments)
+        if trailing:
+            tokens.append(new(Token, ("WS", trailing, at, None)))
+        tokens.append(new(Token, ("NEWLINE", self.lines[index][2], offset + len(line), None)))
+        if "<<" in line and name in buildkit.HEREDOC_INSTRUCTIONS and not is_json:
+            return self._heredocs(index, line, [(line, offset)], _Command(name, is_json, None))
+        return index + 1
 
     def _directive(self, line: str, offset: int) -> bool:
         """BuildKit's DirectiveParser.ParseLine: only a leading block of `# key=value` lines."""
-        if not self.directives_open:
-            return False
         match = buildkit.DIRECTIVE.match(line)
         if match is None or match.group(1).lower() not in buildkit.DIRECTIVE_KEYS:
             self.directives_open = False
@@ -118,37 +158,36 @@ class Lexer:
         match = continuation.search(first)
         if match is None:
             segments.append((_PIECE, first, offset))
-            return self._finish(index, segments, self.lines[index].eol)
+            return self._finish(index, segments, self.lines[index][2])
         segments.append((_PIECE, first[: match.start()], offset))
         segments.append(
             (
                 "LINE_CONTINUATION",
-                first[match.start() :] + self.lines[index].eol,
+                first[match.start() :] + self.lines[index][2],
                 offset + match.start(),
             )
         )
         while index + 1 < len(self.lines):
             index += 1
-            line = self.lines[index]
-            content = line.content
+            start, content, eol = self.lines[index]
             stripped = content.lstrip(buildkit.GO_SPACE)
             if not stripped:
-                segments.append(("BLANK_LINE", content + line.eol, line.start))
+                segments.append(("BLANK_LINE", content + eol, start))
                 continue
             if stripped[0] == "#":
                 indent = len(content) - len(stripped)
                 if indent:
-                    segments.append(("INDENT", content[:indent], line.start))
-                segments.append(("COMMENT", stripped, line.start + indent))
-                segments.append(("NEWLINE", line.eol, line.start + len(content)))
+                    segments.append(("INDENT", content[:indent], start))
+                segments.append(("COMMENT", stripped, start + indent))
+                segments.append(("NEWLINE", eol, start + len(content)))
                 continue
             match = continuation.search(content)
             if match is None:
-                segments.append((_PIECE, content, line.start))
-                return self._finish(index, segments, line.eol)
-            segments.append((_PIECE, content[: match.start()], line.start))
-            cut = line.start + match.start()
-            segments.append(("LINE_CONTINUATION", content[match.start() :] + line.eol, cut))
+                segments.append((_PIECE, content, start))
+                return self._finish(index, segments, eol)
+            segments.append((_PIECE, content[: match.start()], start))
+            cut = start + match.start()
+            segments.append(("LINE_CONTINUATION", content[match.start() :] + eol, cut))
         return self._finish(index, segments, "")
 
     def _finish(self, index: int, segments: list[tuple[str, str, int]], eol: str) -> int:
@@ -163,12 +202,19 @@ class Lexer:
         end = self.tokens[-1].end if self.tokens else 0
         self._emit("NEWLINE", eol, end)
         if "<<" in joined and _can_contain_heredoc(command):
-            try:
-                markers = heredoc_markers(joined)
-            except HeredocError as error:
-                raise ParseError(str(error), *self._joined_location(pieces, regions)) from None
-            for marker in markers:
-                index = self._heredoc(index, marker, pieces, joined)
+            return self._heredocs(index, joined, pieces, command)
+        return index + 1
+
+    def _heredocs(
+        self, index: int, joined: str, pieces: list[tuple[str, int]], command: _Command
+    ) -> int:
+        """Read the bodies of the heredocs the logical line opens; the next line's index."""
+        try:
+            markers = heredoc_markers(joined)
+        except HeredocError as error:
+            raise ParseError(str(error), *self._location(pieces[0][1])) from None
+        for marker in markers:
+            index = self._heredoc(index, marker, pieces, joined)
         return index + 1
 
     def _command(self, line: str, low: int, high: int, regions: list[_Region]) -> _Command:
@@ -176,7 +222,7 @@ class Lexer:
         text = line[low:high]
         keyword_start, keyword_end, rest_start = buildkit.split_command(text)
         _add(regions, low, low + keyword_start, "WS")
-        regions.append(_Region(low + keyword_start, low + keyword_end, "KEYWORD"))
+        regions.append((low + keyword_start, low + keyword_end, "KEYWORD"))
         name = text[keyword_start:keyword_end].lower()
         if rest_start < 0:
             _add(regions, low + keyword_end, high, "WS")
@@ -188,11 +234,11 @@ class Lexer:
         base = low + rest_start
         for start, end, _ in flags:
             _add(regions, cursor, base + start, "WS")
-            regions.append(_Region(base + start, base + end, "FLAG"))
+            regions.append((base + start, base + end, "FLAG"))
             cursor = base + end
         if terminator >= 0:
             _add(regions, cursor, base + terminator, "WS")
-            regions.append(_Region(base + terminator, base + arguments_start, "END_OF_FLAGS"))
+            regions.append((base + terminator, base + arguments_start, "END_OF_FLAGS"))
             cursor = base + arguments_start
         arguments = rest[arguments_start:]
         arguments_low = (
@@ -225,18 +271,18 @@ class Lexer:
                 continue
             piece_start, piece_end = at, at + len(text)
             while region_index < len(regions) and at < piece_end:
-                region = regions[region_index]
-                if region.end <= at:
+                _, region_end, region_type = regions[region_index]
+                if region_end <= at:
                     region_index += 1
                     continue
-                cut = min(region.end, piece_end)
+                cut = min(region_end, piece_end)
                 self._emit(
-                    region.type,
+                    region_type,
                     text[at - piece_start : cut - piece_start],
                     offset + at - piece_start,
                 )
                 at = cut
-        if any(r.type == "KEYWORD" and r.start == r.end for r in regions[:2]):
+        if any(kind == "KEYWORD" and start == end for start, end, kind in regions[:2]):
             # A logical line of blanks only: BuildKit makes an instruction with an empty keyword.
             self._emit("KEYWORD", "", self.tokens[-1].end)
 
@@ -244,16 +290,17 @@ class Lexer:
         self, index: int, marker: HeredocMarker, pieces: list[tuple[str, int]], joined: str
     ) -> int:
         body_start = index + 1
-        for line_index in range(body_start, len(self.lines)):
-            line = self.lines[line_index]
-            candidate = line.content.lstrip("\t") if marker.chomp else line.content
-            if candidate != marker.name:
+        lines = self.lines
+        name = marker.name
+        for line_index in range(body_start, len(lines)):
+            start, content, eol = lines[line_index]
+            if (content.lstrip("\t") if marker.chomp else content) != name:
                 continue
-            first = self.lines[body_start].start
-            if line.start > first:
-                self._emit("HEREDOC_BODY", self.text[first : line.start], first)
-            self.tokens.append(HeredocEnd("HEREDOC_END", line.content, line.start, marker))
-            self._emit("NEWLINE", line.eol, line.start + len(line.content))
+            first = lines[body_start][0]
+            if start > first:
+                self._emit("HEREDOC_BODY", self.text[first:start], first)
+            self.tokens.append(Token("HEREDOC_END", content, start, marker))
+            self._emit("NEWLINE", eol, start + len(content))
             return line_index
         column = max(joined.find(marker.word), 0)
         message = f"unterminated heredoc <<{'-' if marker.chomp else ''}{marker.name}"
@@ -262,7 +309,7 @@ class Lexer:
     # -- helpers ---------------------------------------------------------------------------
 
     def _emit(self, kind: str, text: str, offset: int) -> None:
-        self.tokens.append(Token(kind, text, offset))
+        self.tokens.append(_token(kind, text, offset))
 
     def _location(self, offset: int) -> tuple[int, int]:
         line = 1 + self.text.count("\n", 0, offset)
@@ -272,13 +319,13 @@ class Lexer:
         self, pieces: list[tuple[str, int]], regions: list[_Region]
     ) -> tuple[int, int]:
         """Where a line error points: the start of the instruction's arguments."""
-        arguments = [r.start for r in regions if r.type == "ARGS"]
+        arguments = [start for start, _, kind in regions if kind == "ARGS"]
         return self._location(_to_source(pieces, arguments[-1] if arguments else 0))
 
 
 def _add(regions: list[_Region], start: int, end: int, kind: str) -> None:
     if end > start:
-        regions.append(_Region(start, end, kind))
+        regions.append((start, end, kind))
 
 
 def _to_source(pieces: list[tuple[str, int]], joined_offset: int) -> int:
@@ -297,27 +344,26 @@ def _can_contain_heredoc(command: _Command) -> bool:
     return command.name in buildkit.HEREDOC_INSTRUCTIONS and not command.is_json
 
 
-_LINE = re.compile(r"([^\n]*?)(\r*\n|\r*\Z)")
-
-
 def _split_lines(text: str) -> list[_Line]:
     """Physical lines as BuildKit scans them: split at `\\n`, trailing `\\r`s trimmed."""
-    start = 1 if text.startswith(BOM) else 0
-    lines = []
-    for match in _LINE.finditer(text, start):
-        if match.start() == len(text):
+    lines: list[_Line] = []
+    offset = 1 if text.startswith(BOM) else 0
+    raw_lines = text[offset:].split("\n")
+    last = len(raw_lines) - 1
+    for number, raw in enumerate(raw_lines):
+        content = raw.rstrip("\r")
+        eol = raw[len(content) :] + ("\n" if number < last else "")
+        if number == last and not raw:
             break
-        content = match.group(1)
-        if len(content) > MAX_LINE_BYTES // 4 and _line_too_long(text, match):
-            line = 1 + text.count("\n", 0, match.start())
+        if len(raw) > MAX_LINE_BYTES // 4 and _too_long(raw, number == 0 and offset == 1):
             raise ParseError(
-                f"dockerfile line greater than max allowed size of {MAX_LINE_BYTES}", line, 1
+                f"dockerfile line greater than max allowed size of {MAX_LINE_BYTES}", number + 1, 1
             )
-        lines.append(_Line(match.start(), content, match.group(2)))
+        lines.append((offset, content, eol))
+        offset += len(raw) + 1
     return lines
 
 
-def _line_too_long(text: str, match: re.Match[str]) -> bool:
-    raw = text[match.start() : match.end()].rstrip("\n")
-    extra = 3 if match.start() == 1 and text.startswith(BOM) else 0
-    return len(raw.encode("utf-8", "surrogatepass")) + extra > MAX_LINE_BYTES
+def _too_long(raw: str, after_bom: bool) -> bool:
+    size = len(raw.encode("utf-8", "surrogatepass")) + (3 if after_bom else 0)
+    return size > MAX_LINE_BYTES

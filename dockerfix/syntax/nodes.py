@@ -17,7 +17,7 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TypeAlias, TypeVar
+from typing import NamedTuple, TypeAlias, TypeVar
 
 from dockerfix.syntax import buildkit
 from dockerfix.syntax.heredocs import HeredocMarker
@@ -26,24 +26,20 @@ from dockerfix.syntax.heredocs import HeredocMarker
 CONTENT = frozenset({"KEYWORD", "WS", "FLAG", "END_OF_FLAGS", "ARGS"})
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
-    """A run of source text of one kind (the kinds are the grammar's terminals)."""
+class Token(NamedTuple):
+    """A run of source text of one kind (the kinds are the grammar's terminals).
+
+    A HEREDOC_END token (a heredoc's terminator line) also carries the marker that opened it.
+    """
 
     type: str
     text: str
     start: int = -1
+    marker: HeredocMarker | None = None
 
     @property
     def end(self) -> int:
         return self.start + len(self.text) if self.start >= 0 else -1
-
-
-@dataclass(frozen=True, slots=True)
-class HeredocEnd(Token):
-    """The terminator line of a heredoc, with the marker (`<<EOF`) that opened it."""
-
-    marker: HeredocMarker | None = None
 
 
 Child: TypeAlias = "Token | Node"
@@ -54,6 +50,12 @@ N = TypeVar("N", bound="Node")
 class Node:
     children: tuple[Child, ...]
     start: int = field(default=-1, compare=False)
+
+    def __init__(self, children: tuple[Child, ...], start: int = -1) -> None:
+        # Faster than the frozen dataclass's per-field object.__setattr__; parsing makes many.
+        fields = self.__dict__
+        fields["children"] = children
+        fields["start"] = start
 
     @cached_property
     def text(self) -> str:
@@ -129,6 +131,12 @@ class Flag(Node):
 
     escape: str = field(default="\\", compare=False)
 
+    def __init__(self, children: tuple[Child, ...], start: int = -1, escape: str = "\\") -> None:
+        fields = self.__dict__
+        fields["children"] = children
+        fields["start"] = start
+        fields["escape"] = escape
+
     @property
     def word(self) -> str:
         """The flag as written, continuation lines joined."""
@@ -178,12 +186,9 @@ class Heredoc(Node):
     """A heredoc body and its terminator line."""
 
     @property
-    def _end(self) -> HeredocEnd:
-        return next(c for c in self.children if isinstance(c, HeredocEnd))
-
-    @property
     def marker(self) -> HeredocMarker:
-        marker = self._end.marker
+        end = next(c for c in self.children if isinstance(c, Token) and c.type == "HEREDOC_END")
+        marker = end.marker
         assert marker is not None, "parsed heredocs carry their marker"
         return marker
 
@@ -214,6 +219,12 @@ class Instruction(Node):
     """One instruction: its keyword, flags, arguments (or ONBUILD trigger) and heredocs."""
 
     escape: str = field(default="\\", compare=False)
+
+    def __init__(self, children: tuple[Child, ...], start: int = -1, escape: str = "\\") -> None:
+        fields = self.__dict__
+        fields["children"] = children
+        fields["start"] = start
+        fields["escape"] = escape
 
     @cached_property
     def keyword(self) -> str:
@@ -342,6 +353,12 @@ class Dockerfile(Node):
     """The whole file. `parse(text).text == text` for every input."""
 
     escape: str = field(default="\\", compare=False)
+
+    def __init__(self, children: tuple[Child, ...], start: int = -1, escape: str = "\\") -> None:
+        fields = self.__dict__
+        fields["children"] = children
+        fields["start"] = start
+        fields["escape"] = escape
 
     @cached_property
     def directives(self) -> tuple[Directive, ...]:

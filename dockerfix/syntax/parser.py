@@ -6,6 +6,7 @@ This is the only module that imports lark.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -46,56 +47,54 @@ class _NoLexer(LarkLexer):
         raise NotImplementedError
 
 
-class _Inline(list[Any]):
-    """The children of a rule whose name starts with `_`, spliced into the parent node."""
+# The escape character of the file being parsed, for the nodes whose views need it.
+_escape: ContextVar[str] = ContextVar("escape", default="\\")
 
 
-def _flatten(children: list[Any]) -> list[Any]:
-    flat: list[Any] = []
-    for child in children:
-        if type(child) is _Inline:
-            flat.extend(child)
-        else:
-            flat.append(child)
-    return flat
+def _node(kind: type[Node]) -> Callable[[list[Any]], Node]:
+    return lambda children: kind(tuple(children), children[0].start)
 
 
-def _node_builders(escape: str) -> dict[str, Callable[[list[Any]], Any]]:
-    def simple(kind: type[Node]) -> Callable[[list[Any]], Node]:
-        return lambda children: kind(tuple(children), children[0].start)
-
-    def escaped(kind: type[Instruction] | type[Flag]) -> Callable[[list[Any]], Node]:
-        return lambda children: kind(tuple(children), children[0].start, escape)
-
-    return {
-        "start": lambda children: Dockerfile(tuple(children), 0, escape),
-        "directive": simple(Directive),
-        "comment": simple(Comment),
-        "instruction": escaped(Instruction),
-        "trigger": escaped(Instruction),
-        "keyword": simple(Keyword),
-        "flag": escaped(Flag),
-        "arguments": simple(Arguments),
-        "heredoc": simple(Heredoc),
-    }
+def _escaped(kind: type[Instruction] | type[Flag]) -> Callable[[list[Any]], Node]:
+    return lambda children: kind(tuple(children), children[0].start, _escape.get())
 
 
-def _compile_table(grammar: Lark) -> tuple[dict[int, dict[str, tuple[Any, ...]]], int, int]:
-    """Lark's LALR table, with each reduction as (rule name, length, inlined?)."""
+# What each named rule builds; rules starting with `_` are spliced into their parent.
+_BUILDERS: dict[str, Callable[[list[Any]], Node]] = {
+    "start": lambda children: Dockerfile(tuple(children), 0, _escape.get()),
+    "directive": _node(Directive),
+    "comment": _node(Comment),
+    "instruction": _escaped(Instruction),
+    "trigger": _escaped(Instruction),
+    "keyword": _node(Keyword),
+    "flag": _escaped(Flag),
+    "arguments": _node(Arguments),
+    "heredoc": _node(Heredoc),
+}
+
+
+def _compile_table(grammar: Lark) -> tuple[list[dict[str, Any]], int, int]:
+    """Lark's LALR table as a list, per state, of {symbol: action}.
+
+    A shift is (True, next state); a reduction is (False, rule name, length, which children
+    are spliced-in `_rules` (or None), the node builder (or None for a spliced rule)).
+    """
     table = grammar.parser.parser.parser.parse_table
-    states: dict[int, dict[str, tuple[Any, ...]]] = {}
+    states: list[dict[str, Any]] = [{} for _ in range(len(table.states))]
     for state, actions in table.states.items():
-        states[state] = {
-            str(symbol): (True, target)
-            if action is Shift
-            else (
+        for symbol, (action, target) in actions.items():
+            if action is Shift:
+                states[state][str(symbol)] = (True, target)
+                continue
+            name = str(target.origin.name)
+            splice = tuple(not sym.is_term and sym.name.startswith("_") for sym in target.expansion)
+            states[state][str(symbol)] = (
                 False,
-                str(target.origin.name),
+                name,
                 len(target.expansion),
-                target.origin.name[0] == "_",
+                splice if any(splice) else None,
+                _BUILDERS.get(name),
             )
-            for symbol, (action, target) in actions.items()
-        }
     return states, table.start_states["start"], table.end_states["start"]
 
 
@@ -120,35 +119,53 @@ def parse(text: str) -> Dockerfile:
     lexer = Lexer(text)
     tokens = lexer.run()
     tokens.append(_END_OF_INPUT)
-    return _structure(tokens, _node_builders(lexer.escape))
+    reset = _escape.set(lexer.escape)
+    try:
+        return _structure(tokens)
+    finally:
+        _escape.reset(reset)
 
 
-def _structure(tokens: list[Token], builders: dict[str, Callable[[list[Any]], Any]]) -> Dockerfile:
+def _structure(tokens: list[Token]) -> Dockerfile:
     """Run the LALR automaton over the tokens, building nodes as rules are reduced."""
-    states = [_START]
+    table = _STATES
+    stack = [_START]
     values: list[Any] = []
     for token in tokens:
-        kind = token.type
-        while True:
-            try:
-                action = _STATES[states[-1]][kind]
-            except KeyError:
-                raise AssertionError(f"grammar rejects lexer token {token}") from None
-            if action[0]:
-                states.append(action[1])
-                values.append(token)
-                break
-            _, name, size, inline = action
-            children = _flatten(values[-size:]) if size else []
-            if size:
-                del values[-size:]
-                del states[-size:]
-            values.append(_Inline(children) if inline else builders[name](children))
-            states.append(_STATES[states[-1]][name][1])
-            if kind == "$END" and states[-1] == _END:
-                tree = values[-1]
-                assert isinstance(tree, Dockerfile)
-                return tree
+        kind = token[0]
+        try:
+            action = table[stack[-1]][kind]
+            while not action[0]:
+                _, name, size, splice, build = action
+                if size == 1:
+                    children = [values.pop()]
+                    stack.pop()
+                else:
+                    children = values[-size:] if size else []
+                    del values[len(values) - size :]
+                    del stack[len(stack) - size :]
+                if splice is not None:
+                    # A spliced first child is a list this loop made: extend it in place,
+                    # which keeps left-recursive repetitions (`x*`) linear.
+                    flat: list[Any] = children[0] if splice[0] else [children[0]]
+                    for index in range(1, size):
+                        if splice[index]:
+                            flat.extend(children[index])
+                        else:
+                            flat.append(children[index])
+                    children = flat
+                values.append(children if build is None else build(children))
+                state = table[stack[-1]][name][1]
+                if state == _END:
+                    tree = values[-1]
+                    assert isinstance(tree, Dockerfile)
+                    return tree
+                stack.append(state)
+                action = table[state][kind]
+        except KeyError:
+            raise AssertionError(f"grammar rejects lexer token {token}") from None
+        stack.append(action[1])
+        values.append(token)
     raise AssertionError("the token stream ended before the grammar did")
 
 
