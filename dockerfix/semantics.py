@@ -67,7 +67,7 @@ class User:
 ROOT = User("root", 0, 0, "/root")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Image:
     """A resolved `FROM` reference: registry/path, repository name and tag."""
 

@@ -46,8 +46,8 @@ class _Command(NamedTuple):
 
 # A one-line instruction without flags: keyword, separator, arguments, trailing blanks.
 _SIMPLE = re.compile(r"([^\t\v\f\r ]+)(?:([\t\v\f\r ]+)(.*?))?([\t\v\f\r ]*)\Z")
-# Instructions whose arguments can make BuildKit's line parser fail or be JSON.
-_CHECKED = buildkit.MAYBE_JSON | buildkit.MAYBE_JSON_LIST | buildkit.KEY_VALUES | {"healthcheck"}
+# Instructions whose line parser can fail on arguments that do not start with `[`.
+_CHECKED_TEXT = buildkit.KEY_VALUES | {"healthcheck"}
 
 
 class Lexer:
@@ -108,7 +108,7 @@ class Lexer:
         if name == "onbuild" or (arguments and arguments.startswith("--")):
             return -1
         is_json = False
-        if arguments and name in _CHECKED:
+        if arguments and (arguments[0] == "[" or name in _CHECKED_TEXT):
             try:
                 is_json = buildkit.arguments(name, arguments, self.escape)[1]
             except buildkit.LineError as error:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from typing import Any, Final
 
 from dockerfix.syntax.nodes import Child, Node, Token
@@ -97,24 +98,27 @@ def edits(original: Node, updated: Node) -> list[Edit]:
 def _diff(old: Child, new: Child, found: list[Edit]) -> None:
     if old is new:
         return
-    if isinstance(old, Node) and isinstance(new, Node) and type(old) is type(new):
-        before, after = old.children, new.children
-        prefix = 0
-        while prefix < min(len(before), len(after)) and before[prefix] is after[prefix]:
-            prefix += 1
-        suffix = 0
-        limit = min(len(before), len(after)) - prefix
-        while suffix < limit and before[-1 - suffix] is after[-1 - suffix]:
-            suffix += 1
-        old_middle = before[prefix : len(before) - suffix]
-        new_middle = after[prefix : len(after) - suffix]
-        if len(old_middle) == len(new_middle) == 1:
-            _diff(old_middle[0], new_middle[0], found)
-            return
-        start = old_middle[0].start if old_middle else _boundary(old, prefix)
-        _add(found, start, "".join(c.text for c in old_middle), "".join(c.text for c in new_middle))
+    if not (isinstance(old, Node) and isinstance(new, Node) and type(old) is type(new)):
+        _add(found, old.start, old.text, new.text)
         return
-    _add(found, old.start, old.text, new.text)
+    before, after = old.children, new.children
+    if len(before) == len(after):
+        changed = [i for i in range(len(before)) if before[i] is not after[i]]
+        if len(changed) == 1:  # the common case: one child replaced
+            _diff(before[changed[0]], after[changed[0]], found)
+            return
+    # Children kept by identity split the change into separate edits.
+    matcher = SequenceMatcher(None, [id(c) for c in before], [id(c) for c in after], autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        if tag == "replace" and i2 - i1 == j2 - j1:
+            for old_child, new_child in zip(before[i1:i2], after[j1:j2], strict=True):
+                _diff(old_child, new_child, found)
+            continue
+        start = before[i1].start if i1 < i2 else _boundary(old, i1)
+        old_text = "".join(c.text for c in before[i1:i2])
+        _add(found, start, old_text, "".join(c.text for c in after[j1:j2]))
 
 
 def _boundary(node: Node, index: int) -> int:
