@@ -110,15 +110,40 @@ def _diff(old: Child, new: Child, found: list[Edit]) -> None:
     # Children kept by identity split the change into separate edits.
     matcher = SequenceMatcher(None, [id(c) for c in before], [id(c) for c in after], autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            continue
-        if tag == "replace" and i2 - i1 == j2 - j1:
-            for old_child, new_child in zip(before[i1:i2], after[j1:j2], strict=True):
-                _diff(old_child, new_child, found)
-            continue
-        start = before[i1].start if i1 < i2 else _boundary(old, i1)
-        old_text = "".join(c.text for c in before[i1:i2])
-        _add(found, start, old_text, "".join(c.text for c in after[j1:j2]))
+        if tag != "equal":
+            _diff_run(old, i1, i2, after[j1:j2], found)
+
+
+def _diff_run(parent: Node, low: int, high: int, new: tuple[Child, ...], found: list[Edit]) -> None:
+    """Edits turning parent.children[low:high] into `new`: updated copies of old children are
+    diffed against their originals, the rest becomes insertions, deletions and replacements."""
+    old = parent.children
+    pairs: list[tuple[int, int]] = []
+    cursor = low
+    for j, child in enumerate(new):
+        match = next((i for i in range(cursor, high) if _derived(child, old[i])), None)
+        if match is not None:
+            pairs.append((match, j))
+            cursor = match + 1
+    previous_old, previous_new = low, 0
+    for i, j in [*pairs, (high, len(new))]:
+        if previous_old < i or previous_new < j:
+            start = old[previous_old].start if previous_old < i else _boundary(parent, previous_old)
+            old_text = "".join(c.text for c in old[previous_old:i])
+            _add(found, start, old_text, "".join(c.text for c in new[previous_new:j]))
+        if i < high:
+            _diff(old[i], new[j], found)
+        previous_old, previous_new = i + 1, j + 1
+
+
+def _derived(new: Child, old: Child) -> bool:
+    """Whether `new` looks like an updated copy of `old` (same kind, sharing a child)."""
+    if isinstance(new, Token) or isinstance(old, Token):
+        return isinstance(new, Token) and isinstance(old, Token) and new.type == old.type
+    if type(new) is not type(old):
+        return False
+    kept = {id(c) for c in old.children}
+    return any(id(c) in kept for c in new.children)
 
 
 def _boundary(node: Node, index: int) -> int:
