@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from dockerfix.config import Config
 from dockerfix.diagnostics import Diagnostic, Fix, Safety
@@ -17,6 +18,10 @@ from dockerfix.semantics import Model
 from dockerfix.suppressions import find as find_suppressions
 from dockerfix.syntax import Dockerfile, ParseError, parse
 from dockerfix.syntax.transform import Edit, apply, edits
+
+# Trees are immutable, so a fix loop (and a CLI or server asking for diagnostics and then a
+# fix of the same text) can share them.
+_parse = lru_cache(maxsize=32)(parse)
 
 MAX_ROUNDS = 10
 DEFAULT_CONFIG = Config()
@@ -55,7 +60,7 @@ def check(
 
     Raises `ParseError` when `text` is not a Dockerfile BuildKit would accept.
     """
-    return check_tree(parse(text), config, dockerignore=dockerignore)
+    return check_tree(_parse(text), config, dockerignore=dockerignore)
 
 
 def check_tree(
@@ -181,7 +186,7 @@ def _non_overlapping(candidates: Iterable[Diagnostic]) -> list[Diagnostic]:
 
 def _parses(text: str) -> bool:
     try:
-        parse(text)
+        _parse(text)
     except ParseError:
         return False
     return True
