@@ -66,8 +66,11 @@ class Rule:
 
     @classmethod
     def summary(cls) -> str:
-        """The first line of the docstring's 'What it does' section."""
-        return _sections(cls.__doc__ or "").get("What it does", "").split("\n")[0].strip()
+        """The first sentence of the docstring's 'What it does' section."""
+        paragraph = _sections(cls.__doc__ or "").get("What it does", "").split("\n\n")[0]
+        text = " ".join(line.strip() for line in paragraph.splitlines())
+        end = text.find(". ")
+        return text if end < 0 else text[: end + 1]
 
     @classmethod
     def docs(cls) -> str:
