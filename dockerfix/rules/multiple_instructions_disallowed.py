@@ -3,6 +3,8 @@ from __future__ import annotations
 from dockerfix.diagnostics import Safety
 from dockerfix.rules.base import REMOVE, Invalid, Rule
 from dockerfix.semantics import StageInfo
+from dockerfix.suppressions import Suppressions
+from dockerfix.suppressions import find as find_suppressions
 from dockerfix.syntax import Instruction
 
 # The instructions whose last occurrence in a stage wins (BK:dockerfile2llb/convert.go
@@ -19,8 +21,9 @@ class MultipleInstructionsDisallowed(Rule):
     ## Why is this bad?
     Only the last `CMD`, `ENTRYPOINT` and `HEALTHCHECK` of a stage end up in the image; the
     earlier ones do nothing but mislead the reader about how the container starts. Like
-    BuildKit, the diagnostic sits on the earlier, ignored instruction. Instructions of a stage
-    built `FROM` another stage are not compared with that stage's.
+    BuildKit, the diagnostic sits on the earlier, ignored instruction, and a
+    `# check=skip=MultipleInstructionsDisallowed` comment above the later one silences it.
+    Instructions of a stage built `FROM` another stage are not compared with that stage's.
 
     ## Example
     ```dockerfile
@@ -57,6 +60,7 @@ class MultipleInstructionsDisallowed(Rule):
         'FROM alpine AS a\nCMD ["/a"]\nFROM a AS b\nCMD ["/b"]\n',
         'FROM alpine\nONBUILD CMD ["/a"]\nCMD ["/b"]\n',
         'FROM alpine\nHEALTHCHECK NONE\nCMD ["/b"]\n',
+        'FROM alpine\nCMD ["/a"]\n# check=skip=MultipleInstructionsDisallowed\nCMD ["/b"]\n',
     )
     INVALID = (
         Invalid('FROM alpine\nCMD ["echo", "hello"]\nCMD ["echo", "world"]\n', 'FROM alpine\nCMD ["echo", "world"]\n', unsafe=True),
@@ -67,13 +71,17 @@ class MultipleInstructionsDisallowed(Rule):
         Invalid('FROM alpine\nCMD ["a"]\nCMD ["b"]\n'),
     )  # fmt: skip
 
+    _suppressions: Suppressions | None = None
+
     def visit_stage(self, stage: StageInfo) -> None:
         previous: dict[str, Instruction] = {}
         for instruction in stage.stage.instructions:
             if instruction.name not in SINGLE_USE:
                 continue
             earlier = previous.get(instruction.name)
-            if earlier is not None:
+            # BuildKit lints while dispatching the later instruction, with the `# check=`
+            # comments above that one (convert.go dispatch); the engine applies the earlier's.
+            if earlier is not None and not self._silenced_at(instruction):
                 self.report(
                     earlier,
                     f"Multiple {instruction.keyword} instructions should not be used in the same"
@@ -82,3 +90,10 @@ class MultipleInstructionsDisallowed(Rule):
                     title=f"Remove the overridden {earlier.keyword} instruction",
                 )
             previous[instruction.name] = instruction
+
+    def _silenced_at(self, instruction: Instruction) -> bool:
+        if self._suppressions is None:
+            self._suppressions = find_suppressions(self.context.tree)
+        return self._suppressions.silences(
+            self.code, self.name, self.buildkit_check, instruction.start
+        )
