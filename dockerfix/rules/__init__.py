@@ -32,33 +32,33 @@ from dockerfix.rules.undefined_var import UndefinedVar
 from dockerfix.rules.workdir_relative_path import WorkdirRelativePath
 
 ALL_RULES: tuple[type[Rule], ...] = (
-    SyntaxDirective,
-    CacheMount,
-    SecretsUsedInArgOrEnv,
-    CredentialFileCopy,
-    SshKeyCopy,
-    CrossCompile,
-    StageNameCasing,
-    FromAsCasing,
-    NoEmptyContinuation,
-    ConsistentInstructionCasing,
-    DuplicateStageName,
-    ReservedStageName,
-    JSONArgsRecommended,
-    MaintainerDeprecated,
-    UndefinedArgInFrom,
-    WorkdirRelativePath,
-    UndefinedVar,
-    MultipleInstructionsDisallowed,
-    LegacyKeyValueFormat,
-    InvalidBaseImagePlatform,
-    RedundantTargetPlatform,
-    InvalidDefaultArgInFrom,
-    FromPlatformFlagConstDisallowed,
-    CopyIgnoredFile,
-    InvalidDefinitionDescription,
-    ExposeProtoCasing,
-    ExposeInvalidFormat,
+    SyntaxDirective,  # DF001
+    CacheMount,  # DF002
+    CrossCompile,  # DF003
+    CredentialFileCopy,  # DF004
+    SshKeyCopy,  # DF005
+    StageNameCasing,  # BK001
+    FromAsCasing,  # BK002
+    NoEmptyContinuation,  # BK003
+    ConsistentInstructionCasing,  # BK004
+    DuplicateStageName,  # BK005
+    ReservedStageName,  # BK006
+    JSONArgsRecommended,  # BK007
+    MaintainerDeprecated,  # BK008
+    UndefinedArgInFrom,  # BK009
+    WorkdirRelativePath,  # BK010
+    UndefinedVar,  # BK011
+    MultipleInstructionsDisallowed,  # BK012
+    LegacyKeyValueFormat,  # BK013
+    InvalidBaseImagePlatform,  # BK014
+    RedundantTargetPlatform,  # BK015
+    SecretsUsedInArgOrEnv,  # BK016
+    InvalidDefaultArgInFrom,  # BK017
+    FromPlatformFlagConstDisallowed,  # BK018
+    CopyIgnoredFile,  # BK019
+    InvalidDefinitionDescription,  # BK020
+    ExposeProtoCasing,  # BK021
+    ExposeInvalidFormat,  # BK022
 )
 
 
