@@ -59,13 +59,17 @@ class Lexer:
         self.directives_open = True
         self.seen_directives: set[str] = set()
         self.has_instruction = False
+        # Where each top-level item (BOM, line, or instruction with its heredocs) ends.
+        self.item_ends: list[int] = []
 
     def run(self) -> list[Token]:
         if self.text.startswith(BOM):
             self.tokens.append(_token("BOM", BOM, 0))
+            self.item_ends.append(1)
         index = 0
         while index < len(self.lines):
             index = self._line(index)
+            self.item_ends.append(len(self.tokens))
         if not self.has_instruction:
             raise ParseError("file with no instructions", 1, 1)
         return self.tokens

@@ -98,7 +98,7 @@ def _compile_table(grammar: Lark) -> tuple[list[dict[str, Any]], int, int]:
     return states, table.start_states["start"], table.end_states["start"]
 
 
-_STATES, _START, _END = _compile_table(
+_STATES, _START, _ = _compile_table(
     Lark(
         _grammar_path().read_text(encoding="utf-8"),
         parser="lalr",
@@ -110,6 +110,14 @@ _STATES, _START, _END = _compile_table(
 )
 _END_OF_INPUT = Token("$END", "")
 
+# How the automaton structures one top-level item, by the item's token types: the shifts
+# (None) and reductions it performs. An item always ends with a line ending, so its
+# reductions do not depend on what follows; computing them once per shape saves the table
+# walk for every other item of that shape.
+_Plan = list[tuple[Any, ...] | None]
+_plans: dict[tuple[str, ...], _Plan] = {}
+_MAX_PLANS = 20_000
+
 
 def parse(text: str) -> Dockerfile:
     """Parse a Dockerfile as BuildKit does; the tree's `.text` is exactly `text`.
@@ -118,55 +126,76 @@ def parse(text: str) -> Dockerfile:
     """
     lexer = Lexer(text)
     tokens = lexer.run()
-    tokens.append(_END_OF_INPUT)
     reset = _escape.set(lexer.escape)
     try:
-        return _structure(tokens)
+        items = []
+        start = 0
+        for end in lexer.item_ends:
+            item = tokens[start:end]
+            shape = tuple([token[0] for token in item])
+            plan = _plans.get(shape)
+            if plan is None:
+                plan = _plan(item)
+                if len(_plans) < _MAX_PLANS:  # bounded, for long-running servers
+                    _plans[shape] = plan
+            items.append(_replay(plan, item))
+            start = end
+        return Dockerfile(tuple(items), 0, lexer.escape)
     finally:
         _escape.reset(reset)
 
 
-def _structure(tokens: list[Token]) -> Dockerfile:
-    """Run the LALR automaton over the tokens, building nodes as rules are reduced."""
+def _plan(item: list[Token]) -> _Plan:
+    """Run the LALR automaton over one item as a whole file; record what builds the item."""
     table = _STATES
     stack = [_START]
-    values: list[Any] = []
-    for token in tokens:
+    plan: _Plan = []
+    for token in [*item, _END_OF_INPUT]:
         kind = token[0]
         try:
             action = table[stack[-1]][kind]
             while not action[0]:
-                _, name, size, splice, build = action
-                if size == 1:
-                    children = [values.pop()]
-                    stack.pop()
-                else:
-                    children = values[-size:] if size else []
-                    del values[len(values) - size :]
-                    del stack[len(stack) - size :]
-                if splice is not None:
-                    # A spliced first child is a list this loop made: extend it in place,
-                    # which keeps left-recursive repetitions (`x*`) linear.
-                    flat: list[Any] = children[0] if splice[0] else [children[0]]
-                    for index in range(1, size):
-                        if splice[index]:
-                            flat.extend(children[index])
-                        else:
-                            flat.append(children[index])
-                    children = flat
-                values.append(children if build is None else build(children))
-                state = table[stack[-1]][name][1]
-                if state == _END:
-                    tree = values[-1]
-                    assert isinstance(tree, Dockerfile)
-                    return tree
-                stack.append(state)
-                action = table[state][kind]
+                name, size = action[1], action[2]
+                if name == "start" or name.startswith("__start"):
+                    return plan  # the item is complete; what follows collects items
+                plan.append(action)
+                del stack[len(stack) - size :]
+                stack.append(table[stack[-1]][name][1])
+                action = table[stack[-1]][kind]
         except KeyError:
             raise AssertionError(f"grammar rejects lexer token {token}") from None
         stack.append(action[1])
-        values.append(token)
-    raise AssertionError("the token stream ended before the grammar did")
+        plan.append(None)
+    return plan
+
+
+def _replay(plan: _Plan, item: list[Token]) -> Any:
+    """Build an item's node by replaying its plan over its tokens."""
+    values: list[Any] = []
+    tokens = iter(item)
+    for step in plan:
+        if step is None:
+            values.append(next(tokens))
+            continue
+        _, _, size, splice, build = step
+        if size == 1:
+            children = [values.pop()]
+        else:
+            children = values[-size:] if size else []
+            del values[len(values) - size :]
+        if splice is not None:
+            # A spliced first child is a list made here: extend it in place, which keeps
+            # left-recursive repetitions (`x*`) linear.
+            flat: list[Any] = children[0] if splice[0] else [children[0]]
+            for index in range(1, size):
+                if splice[index]:
+                    flat.extend(children[index])
+                else:
+                    flat.append(children[index])
+            children = flat
+        values.append(children if build is None else build(children))
+    (node,) = values
+    return node
 
 
 __all__ = ["ParseError", "parse"]
