@@ -1,4 +1,4 @@
-"""The generated rule reference is up to date (regenerate: python -m dockerfix.docs > docs/rules.md)."""
+"""The generated rule reference is current: python -m dockerfix.docs > docs/rules.md."""
 
 from __future__ import annotations
 
