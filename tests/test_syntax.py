@@ -252,3 +252,16 @@ def test_every_byte_is_in_exactly_one_token() -> None:
     assert "".join(t.text for t in tokens) == text
     assert all(text[t.start : t.end] == t.text for t in tokens)
     assert [t.start for t in tokens] == sorted(t.start for t in tokens)
+
+
+@pytest.mark.parametrize(
+    ("src", "dump"),
+    [
+        ("FROM a\nRUN -\\\n-\\\n", '(from "a")\n(run)\n'),  # a `--` cut by a continuation
+        ("FROM a\nRUN -\\\n- echo\n", '(from "a")\n(run "echo")\n'),
+        ("FROM a\nRUN --\\\n echo\n", '(from "a")\n(run "echo")\n'),
+    ],
+)
+def test_words_cut_by_continuations(src: str, dump: str) -> None:
+    tree = parse(src)
+    assert (tree.text, tree.to_buildkit_dump()) == (src, dump)

@@ -14,9 +14,9 @@ before a syntax error (BuildKit reports those before failing), and `SkipProcessQ
 
 The one thing a Dockerfile alone cannot tell is the base image's config (its `Env`,
 `WorkingDir`, `Shell`). BuildKit pulls it; here it comes from `IMAGE_ENV` below (official
-images, from docker-library/repo-info `repos/<image>/local/*.md` "Environment" sections),
-`dockerfix.semantics.IMAGE_ENV`, and for any other image only the `PATH` BuildKit always
-adds (`convert.go`, "make sure that PATH is always set"). No image is assumed to set `SHELL`.
+images), `dockerfix.semantics.IMAGE_ENV`, and for any other image only the `PATH` BuildKit
+always adds (`convert.go`, "make sure that PATH is always set"). No image is assumed to set
+`SHELL`; `IMAGE_WORKDIR` lists the working directories known for sure.
 """
 
 from __future__ import annotations
@@ -37,7 +37,9 @@ NON_ENV_ARGS = frozenset({"BUILDKIT_SBOM_SCAN_CONTEXT", "BUILDKIT_SBOM_SCAN_STAG
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 # The `Env` of official images (union over their current tags), as BuildKit reads it from the
-# pulled config. Source: docker-library/repo-info, repos/<image>/local/<tag>.md, "Environment".
+# pulled config. python, rust and node were checked against docker-library/repo-info
+# (`repos/<image>/local/<tag>.md`, "Environment"); the others are the `ENV` lines of the
+# images' Dockerfile templates (docker-library/*), not re-checked in this session.
 IMAGE_ENV: dict[str, tuple[str, ...]] = {
     "python": ("LANG", "GPG_KEY", "PYTHON_VERSION", "PYTHON_SHA256"),
     "pypy": ("LANG", "PYPY_VERSION"),
@@ -63,13 +65,12 @@ IMAGE_ENV: dict[str, tuple[str, ...]] = {
     "redis": ("REDIS_VERSION", "REDIS_DOWNLOAD_URL", "REDIS_DOWNLOAD_SHA"),
     "composer": ("PHP_INI_DIR", "COMPOSER_ALLOW_SUPERUSER", "COMPOSER_HOME", "COMPOSER_VERSION"),
     "docker": ("DOCKER_VERSION", "DOCKER_BUILDX_VERSION", "DOCKER_COMPOSE_VERSION", "DOCKER_TLS_CERTDIR"),
-    # Base OS images set nothing but PATH.
+    # Base OS images that set nothing but PATH (fedora, for one, sets DISTTAG/FGC/FBR).
     "alpine": (), "debian": (), "ubuntu": (), "busybox": (), "buildpack-deps": (),
-    "fedora": (), "centos": (), "rockylinux": (), "almalinux": (), "amazonlinux": (),
-    "oraclelinux": (),
 }  # fmt: skip
 
-# The `WorkingDir` of official images whose value is certain ("" = not set, i.e. `/`).
+# The `WorkingDir` of official images whose Dockerfile sets it (or, "", does not: `/`), from
+# the same templates: `WORKDIR $GOPATH`, `WORKDIR $HTTPD_PREFIX`, `WORKDIR /data` (redis).
 IMAGE_WORKDIR: dict[str, str] = {
     "alpine": "", "debian": "", "ubuntu": "", "busybox": "", "python": "", "node": "",
     "rust": "", "nginx": "", "golang": "/go", "httpd": "/usr/local/apache2", "redis": "/data",
@@ -523,8 +524,8 @@ class Dispatch:
     relative_workdirs: list[tuple[Instruction, Instruction, str, StageState]] = field(
         default_factory=list
     )
-    # (CMD/ENTRYPOINT, stage) in shell form while no SHELL is set
-    shell_forms: list[tuple[Instruction, StageState]] = field(default_factory=list)
+    # (where reported, CMD/ENTRYPOINT, stage): shell form while no SHELL is set
+    shell_forms: list[tuple[Instruction, Instruction, StageState]] = field(default_factory=list)
     state_of: dict[int, StageState] = field(default_factory=dict)  # id(instruction) -> stage
 
 
@@ -687,7 +688,7 @@ class _Dispatcher:
             state.shell = state.shell or bool(values)
         elif name in ("CMD", "ENTRYPOINT"):
             if not is_json and not state.shell:
-                self.result.shell_forms.append((ins, state))
+                self.result.shell_forms.append((at, ins, state))
             if name == "CMD":
                 state.cmd = True
             else:

@@ -2,11 +2,15 @@ from __future__ import annotations
 
 from dockerfix.diagnostics import Safety
 from dockerfix.rules.base import Invalid, Rule
-from dockerfix.syntax import Dockerfile, Keyword, Token
+from dockerfix.syntax import Dockerfile, Instruction, Keyword, Token, buildkit
 
 
 def _consistent(keyword: str) -> bool:
     return keyword in (keyword.lower(), keyword.upper())
+
+
+def _known(instruction: Instruction) -> bool:
+    return instruction.keyword.lower() in buildkit.KNOWN_INSTRUCTIONS
 
 
 class ConsistentInstructionCasing(Rule):
@@ -69,10 +73,12 @@ class ConsistentInstructionCasing(Rule):
     )  # fmt: skip
 
     def visit_dockerfile(self, tree: Dockerfile) -> None:
+        # Unknown instructions fail the build before BuildKit counts; known ones are ASCII.
         voters = [
             instruction
             for stage in tree.stages
             for instruction in (stage.from_instruction, *stage.instructions)
+            if _known(instruction)
         ]
         lower = upper = 0
         for instruction in voters:
@@ -86,7 +92,7 @@ class ConsistentInstructionCasing(Rule):
         casing = "lowercase" if majority_lower else "uppercase"
         for instruction in voters:
             targets = [instruction]
-            if instruction.trigger is not None:
+            if instruction.trigger is not None and _known(instruction.trigger):
                 targets.append(instruction.trigger)
             for target in targets:
                 keyword = target.keyword

@@ -110,11 +110,14 @@ class JSONArgsRecommended(Rule):
 
     def visit_dockerfile(self, tree: Dockerfile) -> None:
         result = dispatch(tree)
-        for instruction, state in result.shell_forms:
+        for at, instruction, state in result.shell_forms:
             message = (
                 f"JSON arguments recommended for {instruction.keyword} to prevent unintended "
                 "behavior related to OS signals"
             )
+            if at is not instruction:  # an ONBUILD trigger of the parent stage, run here
+                self.report(at, message)
+                continue
             node = instruction.arguments or instruction
             argv, safety, reason = self._plan(instruction, state, result.stages)
             if argv is None or instruction.arguments is None:

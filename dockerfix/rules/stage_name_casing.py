@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dockerfix.diagnostics import Safety
 from dockerfix.rules._buildkit import replace_in_token, word_token
 from dockerfix.rules.base import Invalid, Rule, Target
+from dockerfix.semantics import StageInfo
 from dockerfix.syntax import Dockerfile, Flag, Instruction, Token
 
 
@@ -74,7 +75,7 @@ class StageNameCasing(Rule):
         Invalid('FROM a AS B\r\nCOPY --from="B" x y\r\n', 'FROM a AS b\r\nCOPY --from="b" x y\r\n'),
     )  # fmt: skip
 
-    def visit_instruction(self, instruction: Instruction, stage: object) -> None:
+    def visit_instruction(self, instruction: Instruction, stage: StageInfo | None) -> None:
         if instruction.name != "FROM":
             return
         args = instruction.buildkit_arguments[0]
