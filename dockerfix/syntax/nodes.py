@@ -90,6 +90,19 @@ class Node:
 
 
 @dataclass(frozen=True)
+class _Escaped(Node):
+    """A node whose views depend on the file's escape character (`\\` or a backtick)."""
+
+    escape: str = field(default="\\", compare=False)
+
+    def __init__(self, children: tuple[Child, ...], start: int = -1, escape: str = "\\") -> None:
+        fields = self.__dict__
+        fields["children"] = children
+        fields["start"] = start
+        fields["escape"] = escape
+
+
+@dataclass(frozen=True)
 class Directive(Node):
     """A parser directive line such as `# syntax=docker/dockerfile:1`."""
 
@@ -126,16 +139,8 @@ class Keyword(Node):
 
 
 @dataclass(frozen=True)
-class Flag(Node):
+class Flag(_Escaped):
     """A leading `--name=value` word; `value` and friends are read as BuildKit reads them."""
-
-    escape: str = field(default="\\", compare=False)
-
-    def __init__(self, children: tuple[Child, ...], start: int = -1, escape: str = "\\") -> None:
-        fields = self.__dict__
-        fields["children"] = children
-        fields["start"] = start
-        fields["escape"] = escape
 
     @property
     def word(self) -> str:
@@ -215,16 +220,8 @@ class Heredoc(Node):
 
 
 @dataclass(frozen=True)
-class Instruction(Node):
+class Instruction(_Escaped):
     """One instruction: its keyword, flags, arguments (or ONBUILD trigger) and heredocs."""
-
-    escape: str = field(default="\\", compare=False)
-
-    def __init__(self, children: tuple[Child, ...], start: int = -1, escape: str = "\\") -> None:
-        fields = self.__dict__
-        fields["children"] = children
-        fields["start"] = start
-        fields["escape"] = escape
 
     @cached_property
     def keyword(self) -> str:
@@ -349,16 +346,8 @@ class Stage:
 
 
 @dataclass(frozen=True)
-class Dockerfile(Node):
+class Dockerfile(_Escaped):
     """The whole file. `parse(text).text == text` for every input."""
-
-    escape: str = field(default="\\", compare=False)
-
-    def __init__(self, children: tuple[Child, ...], start: int = -1, escape: str = "\\") -> None:
-        fields = self.__dict__
-        fields["children"] = children
-        fields["start"] = start
-        fields["escape"] = escape
 
     @cached_property
     def directives(self) -> tuple[Directive, ...]:
