@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from itertools import pairwise
 
 from dockerfix.syntax import Dockerfile, Flag, Instruction, Node, Token, parse
@@ -58,9 +58,7 @@ class Conventions:
 
     def instruction(self, text: str) -> Instruction:
         """Parse one instruction written with this file's escape character; no line ending."""
-        prefix = f"# escape={self.escape}\n" if self.escape != "\\" else ""
-        (instruction,) = parse(prefix + text).instructions
-        return instruction
+        return _snippet(text, self.escape)
 
     def instruction_line(self, text: str) -> Instruction:
         """Like `instruction`, ending with this file's line ending."""
@@ -69,6 +67,14 @@ class Conventions:
     def flag(self, text: str) -> Flag:
         """A `--name=value` flag node."""
         return self.instruction(f"RUN {text} true").flags[0]
+
+
+@lru_cache(maxsize=1024)
+def _snippet(text: str, escape: str) -> Instruction:
+    # Nodes are immutable, so codemods that build the same snippet again can share it.
+    prefix = f"# escape={escape}\n" if escape != "\\" else ""
+    (instruction,) = parse(prefix + text).instructions
+    return instruction
 
 
 def insert_flag(instruction: Instruction, flag: Flag, ws: str = " ") -> Instruction:

@@ -67,6 +67,9 @@ def _skip_list(value: str) -> set[str]:
 
 def find(tree: Dockerfile) -> Suppressions:
     found = Suppressions()
+    text = tree.text
+    if "dockerfix" not in text and "check" not in text.lower():
+        return found  # the common case: nothing to look for
     check = tree.directive("check")
     if check is not None:
         found.buildkit_file = _skip_list(check.value.split(" ")[0])

@@ -228,7 +228,7 @@ class Instruction(_Escaped):
         """The keyword as written."""
         return self._nodes(Keyword)[0].value
 
-    @property
+    @cached_property
     def name(self) -> str:
         """The keyword normalized to upper case: `RUN`, `FROM`..."""
         return self.keyword.upper()
