@@ -45,3 +45,36 @@ def test_wheel_install_parses(installed_venv: Path, tmp_path: Path) -> None:
         check=True,
     )
     assert result.stdout == '(from "alpine")\n(run "echo hi")\n'
+
+
+def test_wheel_install_has_the_dockerfix_command(installed_venv: Path, tmp_path: Path) -> None:
+    """The console script of a plain install runs, fixes a file, and reads stdin."""
+    script = installed_venv / "bin" / "dockerfix"
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_bytes(b"FROM alpine\r\nRUN echo hi\r\n")
+    checked = subprocess.run(
+        [script, "--check", "--select", "DF001", "."],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 1, checked.stderr
+    assert checked.stdout.startswith("Dockerfile:1:1: DF001 Add `# syntax=docker/dockerfile:1`")
+    written = subprocess.run(
+        [script, "--write", "--select", "DF001", "Dockerfile"],
+        cwd=tmp_path,
+        capture_output=True,
+        check=False,
+    )
+    assert written.returncode == 0, written.stderr
+    assert (
+        dockerfile.read_bytes() == b"# syntax=docker/dockerfile:1\r\nFROM alpine\r\nRUN echo hi\r\n"
+    )
+    piped = subprocess.run(
+        [script, "--write", "--select", "DF001", "-"],
+        input=b"FROM alpine\n",
+        capture_output=True,
+        check=True,
+    )
+    assert piped.stdout == b"# syntax=docker/dockerfile:1\nFROM alpine\n"
