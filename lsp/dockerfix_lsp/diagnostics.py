@@ -1,0 +1,243 @@
+"""One analysis of one document version: the engine's findings, as LSP diagnostics.
+
+`analyze()` is what the server runs off the event loop. It never raises: a parse error, a
+binary or oversized document, or a bug in a rule each become one diagnostic that says so.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+
+from dockerfix import engine
+from dockerfix.config import Config
+from dockerfix.diagnostics import Diagnostic, Fix, Safety, Severity
+from dockerfix.engine import FixResult
+from dockerfix.syntax import Dockerfile, ParseError, parse
+from dockerfix_lsp.positions import LineIndex, offset_of_location
+
+logger = logging.getLogger(__name__)
+
+SOURCE = "dockerfix"
+# Larger documents are not checked: the largest real Dockerfiles are a few hundred KiB, and a
+# check of a multi-megabyte text would keep the server busy for minutes.
+MAX_CHARS = 1024 * 1024
+
+PARSE_ERROR = "parse-error"
+NOT_CHECKED = "not-checked"
+INTERNAL_ERROR = "internal-error"
+
+_SEVERITY = {
+    Severity.ERROR: types.DiagnosticSeverity.Error,
+    Severity.WARNING: types.DiagnosticSeverity.Warning,
+    Severity.INFO: types.DiagnosticSeverity.Information,
+}
+
+
+@dataclass(frozen=True)
+class Request:
+    """What to analyze: one version of one document, with its settings."""
+
+    uri: str
+    version: int
+    text: str
+    config: Config
+    generation: int  # the settings generation the config was computed in
+    dockerignore: str | None = None
+    path: Path | None = None
+
+
+# LSP JSON, built directly: lsprotocol objects and their cattrs serialization cost more than
+# the check itself on a file with hundreds of findings.
+JSON = dict[str, Any]
+
+
+@dataclass
+class Analysis:
+    request: Request
+    index: LineIndex
+    tree: Dockerfile | None = None
+    findings: list[Diagnostic] = field(default_factory=list)
+    # The LSP diagnostics (JSON), and the same list serialized once, off the event loop.
+    diagnostics: list[JSON] = field(default_factory=list)
+    diagnostics_json: str = "[]"
+    # Findings and their LSP diagnostics, pairwise (the problem diagnostics are not findings).
+    pairs: list[tuple[Diagnostic, JSON]] = field(default_factory=list)
+    problem: str | None = None  # why the document could not be checked, if it could not
+    problem_code: str | None = None  # PARSE_ERROR, NOT_CHECKED or INTERNAL_ERROR
+    # `fix()` results, by `unsafe`, computed on demand.
+    fixed: dict[bool, FixResult | None] = field(default_factory=dict)
+    serial: int = 0  # equal serials: equal diagnostics (the pull result id)
+    config_error: str | None = None  # the project's config file could not be used
+
+    @property
+    def version(self) -> int:
+        return self.request.version
+
+    @property
+    def text(self) -> str:
+        return self.request.text
+
+    @property
+    def config(self) -> Config:
+        return self.request.config
+
+    def fix_all(self) -> FixResult | None:
+        """`dockerfix --write`'s result for this text (None when it cannot be fixed)."""
+        unsafe = self.config.unsafe_fixes
+        if unsafe not in self.fixed:
+            result: FixResult | None = None
+            if self.tree is not None:
+                try:
+                    result = engine.fix(
+                        self.text,
+                        self.config,
+                        unsafe=unsafe,
+                        dockerignore=self.request.dockerignore,
+                    )
+                except Exception:
+                    logger.error("fix-all failed for %s:\n%s", self.request.uri, _trace())
+            self.fixed[unsafe] = result
+        return self.fixed[unsafe]
+
+
+def analyze(request: Request) -> Analysis:
+    analysis = _analyze(request)
+    analysis.diagnostics_json = json.dumps(analysis.diagnostics)
+    return analysis
+
+
+def _analyze(request: Request) -> Analysis:
+    index = LineIndex(request.text)
+    analysis = Analysis(request, index)
+    text = request.text
+    if len(text) > MAX_CHARS:
+        return _problem(
+            analysis,
+            f"not checked: the document has {len(text):,} characters, more than dockerfix "
+            f"checks in an editor ({MAX_CHARS:,})",
+            NOT_CHECKED,
+            types.DiagnosticSeverity.Warning,
+        )
+    nul = text.find("\x00")
+    if nul >= 0:
+        return _problem(
+            analysis,
+            "not checked: binary content (a NUL character), not a Dockerfile",
+            NOT_CHECKED,
+            types.DiagnosticSeverity.Warning,
+            at=nul,
+        )
+    try:
+        analysis.tree = parse(text)
+    except ParseError as error:
+        at = offset_of_location(text, error.line, error.column)
+        return _problem(analysis, error.message, PARSE_ERROR, types.DiagnosticSeverity.Error, at)
+    except Exception:
+        return _internal_error(analysis)
+    try:
+        analysis.findings = engine.check_tree(
+            analysis.tree, request.config, dockerignore=request.dockerignore
+        )
+    except Exception:
+        return _internal_error(analysis)
+    for finding in analysis.findings:
+        diagnostic = to_lsp(finding, index)
+        analysis.pairs.append((finding, diagnostic))
+        analysis.diagnostics.append(diagnostic)
+    return analysis
+
+
+def to_lsp(finding: Diagnostic, index: LineIndex) -> JSON:
+    start = index.json_position(finding.start)
+    end = index.json_position(finding.end)
+    # A finding that ends at the start of a line ends, for people, at the end of the last one.
+    if end["character"] == 0 and end["line"] > start["line"]:
+        end = index.json_position(index.line_end(end["line"] - 1))
+    data: JSON = {"name": finding.name, "fix": fix_data(finding.fix, index)}
+    if finding.build_flags:
+        data["buildFlags"] = list(finding.build_flags)
+    diagnostic: JSON = {
+        "range": {"start": start, "end": end},
+        "severity": _SEVERITY.get(finding.severity, types.DiagnosticSeverity.Warning).value,
+        "code": finding.code,
+        "source": SOURCE,
+        "message": finding.message,
+        "data": data,
+    }
+    if finding.url:
+        diagnostic["codeDescription"] = {"href": finding.url}
+    return diagnostic
+
+
+def fix_data(fix: Fix | None, index: LineIndex) -> JSON | None:
+    """A fix as JSON: title, safety, and its edits as LSP text edits."""
+    if fix is None:
+        return None
+    return {
+        "title": fix.title,
+        "safety": str(fix.safety),
+        "edits": [
+            {"range": index.json_range(edit.start, edit.end), "newText": edit.text}
+            for edit in fix.edits
+        ],
+    }
+
+
+def text_edits(fix: Fix, index: LineIndex) -> list[types.TextEdit]:
+    return [
+        types.TextEdit(range=index.range(edit.start, edit.end), new_text=edit.text)
+        for edit in fix.edits
+    ]
+
+
+def is_safe(fix: Fix) -> bool:
+    return fix.safety is Safety.SAFE
+
+
+def _problem(
+    analysis: Analysis,
+    message: str,
+    code: str,
+    severity: types.DiagnosticSeverity,
+    at: int = 0,
+) -> Analysis:
+    """The one diagnostic of a document that could not be checked."""
+    index = analysis.index
+    start = index.json_position(at)
+    end = index.json_position(index.line_end(start["line"]))
+    analysis.problem = message
+    analysis.problem_code = code
+    analysis.diagnostics = [
+        {
+            "range": {"start": start, "end": end},
+            "severity": severity.value,
+            "code": code,
+            "source": SOURCE,
+            "message": message,
+        }
+    ]
+    return analysis
+
+
+def _internal_error(analysis: Analysis) -> Analysis:
+    logger.error("checking %s failed:\n%s", analysis.request.uri, _trace())
+    analysis.tree = None
+    analysis.findings = []
+    analysis.pairs = []
+    return _problem(
+        analysis,
+        "internal error in dockerfix, please report it (the server log has the details)",
+        INTERNAL_ERROR,
+        types.DiagnosticSeverity.Error,
+    )
+
+
+def _trace() -> str:
+    return traceback.format_exc().strip()
