@@ -11,7 +11,6 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Callable
 from typing import Any
 
 # Go's unicode.IsSpace, which BuildKit uses for trimming (Python's str.isspace differs: it
@@ -91,20 +90,30 @@ def extract_flags(line: str, escape: str) -> tuple[list[tuple[int, int, str]], i
         return _extract_flags(line, escape)
     raw = line.encode("utf-8").decode("latin-1")
     flags, terminator, rest = _extract_flags(raw, escape)
-    to_char = _byte_to_char_index(line)
+    starts = _char_of_byte(line)
+
+    def start(byte: int) -> int:
+        return starts[byte]
+
+    def end(byte: int) -> int:
+        # A word can end inside a character (at a 0x85 or 0xA0 byte); its region then takes
+        # the whole character, and Flag.value_text, reading bytes again, drops the rest.
+        return starts[byte - 1] + 1 if byte else 0
+
     return (
-        [(to_char(s), to_char(e), value) for s, e, value in flags],
-        to_char(terminator) if terminator >= 0 else -1,
-        to_char(rest),
+        [(start(s), end(e), value) for s, e, value in flags],
+        start(terminator) if terminator >= 0 else -1,
+        end(rest),
     )
 
 
-def _byte_to_char_index(text: str) -> Callable[[int], int]:
+def _char_of_byte(text: str) -> list[int]:
+    """For each UTF-8 byte offset of `text`, the index of the character it belongs to."""
     starts: list[int] = []
     for index, ch in enumerate(text):
         starts.extend([index] * len(ch.encode("utf-8")))
     starts.append(len(text))
-    return lambda byte_index: starts[byte_index]
+    return starts
 
 
 def _extract_flags(line: str, escape: str) -> tuple[list[tuple[int, int, str]], int, int]:
@@ -235,14 +244,39 @@ def parse_json(rest: str) -> list[str] | None:
     if not rest.startswith("["):
         return None
     try:
-        data = json.loads(rest, parse_constant=_reject_constant, parse_float=_finite_float)
-    except (ValueError, RecursionError):
+        data = json.loads(
+            rest,
+            parse_constant=_reject_constant,
+            parse_float=_finite_float,
+            parse_int=_finite_float,  # Go decodes every number into a float64
+        )
+    except ValueError:
+        return None
+    except RecursionError:
+        # Deeper than Python goes, but Go decodes arrays nested up to 10,000 levels: an array
+        # inside the top-level array is then "not a string".
+        if _depth(rest) <= _GO_MAX_DEPTH:
+            raise NotStringArray from None
         return None
     if not isinstance(data, list):
         return None
     if not all(isinstance(item, str) for item in data):
         raise NotStringArray
     return [_go_string(item) for item in data]
+
+
+_GO_MAX_DEPTH = 10_000
+
+
+def _depth(text: str) -> int:
+    depth = deepest = 0
+    for ch in text:
+        if ch == "[":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch == "]":
+            depth -= 1
+    return deepest
 
 
 def healthcheck_parts(rest: str) -> tuple[str, str] | None:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from dockerfix.syntax.buildkit import GO_SPACE, HEREDOC_WORD
 
+_MAX_UINT = 2**64 - 1
+
 
 class _LexError(Exception):
     pass
@@ -130,7 +132,8 @@ class _ShellWords:
         return self._double_quote()
 
     def _single_quote(self) -> str:
-        out = [self.next()] if self.raw_quotes else []
+        quote = self.next()
+        out = [quote] if self.raw_quotes else []
         while True:
             ch = self.next()
             if not ch:
@@ -142,7 +145,8 @@ class _ShellWords:
             out.append(ch)
 
     def _double_quote(self) -> str:
-        out = [self.next()] if self.raw_quotes else []
+        quote = self.next()
+        out = [quote] if self.raw_quotes else []
         while True:
             ch = self.peek()
             if not ch:
@@ -253,7 +257,7 @@ def _marker(word: str) -> HeredocMarker | None:
         name=names[0],
         chomp=dash == "-",
         quoted=quotes != raw_quote_count,
-        file_descriptor=int(digits) if digits else 0,
+        file_descriptor=min(int(digits), _MAX_UINT) if digits else 0,  # ParseUint saturates
         word=word,
     )
 

@@ -237,18 +237,21 @@ class Lexer:
         cursor = low + keyword_end
         base = low + rest_start
         for start, end, _ in flags:
-            _add(regions, cursor, base + start, "WS")
+            _separate(regions, cursor, base + start)
             regions.append((base + start, base + end, "FLAG"))
             cursor = base + end
         if terminator >= 0:
-            _add(regions, cursor, base + terminator, "WS")
+            _separate(regions, cursor, base + terminator)
             regions.append((base + terminator, base + arguments_start, "END_OF_FLAGS"))
             cursor = base + arguments_start
         arguments = rest[arguments_start:]
         arguments_low = (
             base + arguments_start + len(arguments) - len(arguments.lstrip(buildkit.GO_SPACE))
         )
-        _add(regions, cursor, arguments_low, "WS")
+        if arguments_low < low + body_end:
+            _separate(regions, cursor, arguments_low)
+        else:
+            _add(regions, cursor, arguments_low, "WS")
         command = _Command(
             name, *self._arguments(name, line, arguments_low, low + body_end, regions)
         )
@@ -275,8 +278,10 @@ class Lexer:
                 continue
             piece_start, piece_end = at, at + len(text)
             while region_index < len(regions) and at < piece_end:
-                _, region_end, region_type = regions[region_index]
+                region_start, region_end, region_type = regions[region_index]
                 if region_end <= at:
+                    if region_start == region_end == at and region_type == "WS":
+                        self._emit("WS", "", offset + at - piece_start)  # see _separate
                     region_index += 1
                     continue
                 cut = min(region_end, piece_end)
@@ -325,6 +330,13 @@ class Lexer:
         """Where a line error points: the start of the instruction's arguments."""
         arguments = [start for start, _, kind in regions if kind == "ARGS"]
         return self._location(_to_source(pieces, arguments[-1] if arguments else 0))
+
+
+def _separate(regions: list[_Region], start: int, end: int) -> None:
+    """The blanks between two words. BuildKit can end a flag inside a character (at a 0x85 or
+    0xA0 byte); the flag then takes the whole character and an empty WS token separates it
+    from the next word, as the grammar wants."""
+    regions.append((start, end, "WS"))
 
 
 def _add(regions: list[_Region], start: int, end: int, kind: str) -> None:

@@ -106,6 +106,7 @@ _STATES, _START, _ = _compile_table(
         keep_all_tokens=True,
         maybe_placeholders=False,
         strict=True,
+        cache=True,  # Lark keys its cache file on the grammar and options: start-up is faster
     )
 )
 _END_OF_INPUT = Token("$END", "")
@@ -140,7 +141,9 @@ def parse(text: str) -> Dockerfile:
                     _plans[shape] = plan
             items.append(_replay(plan, item))
             start = end
-        return Dockerfile(tuple(items), 0, lexer.escape)
+        tree = Dockerfile(tuple(items), 0, lexer.escape)
+        vars(tree)["text"] = text  # the tokens cover the input exactly: no need to join them
+        return tree
     finally:
         _escape.reset(reset)
 
