@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 from dockerfix.syntax.nodes import Location
 from dockerfix.syntax.transform import Edit
@@ -22,11 +24,18 @@ class Safety(StrEnum):
     UNSAFE = "unsafe"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Fix:
+    """A fix's title, safety and text edits; the edits are worked out when first asked for,
+    since reporting diagnostics (the common case) does not need them."""
+
     title: str
     safety: Safety
-    edits: tuple[Edit, ...]
+    compute: Callable[[], tuple[Edit, ...]] = field(repr=False, compare=False)
+
+    @cached_property
+    def edits(self) -> tuple[Edit, ...]:
+        return self.compute()
 
 
 @dataclass(frozen=True, slots=True)

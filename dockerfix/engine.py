@@ -101,9 +101,13 @@ def _run(rules: list[Rule], context: Context) -> None:
 def _diagnostic(rule: Rule, report: Report, tree: Dockerfile) -> Diagnostic:
     fix = None
     if report.fix is not None:
-        fixed = report.fix.transform(tree)
+        transformer = report.fix
         safety = report.safety or rule.fix_safety or Safety.SAFE
-        fix = Fix(report.title or report.message, safety, tuple(edits(tree, fixed)))
+        fix = Fix(
+            report.title or report.message,
+            safety,
+            lambda: tuple(edits(tree, transformer.transform(tree))),
+        )
     node = report.node
     return Diagnostic(
         code=rule.code,
@@ -114,7 +118,7 @@ def _diagnostic(rule: Rule, report: Report, tree: Dockerfile) -> Diagnostic:
         location=tree.location(node.start),
         end_location=tree.location(node.end),
         severity=report.severity or rule.severity,
-        fix=fix if fix is None or fix.edits else None,
+        fix=fix,
         build_flags=report.build_flags,
         url=DOCS_URL.format(name=rule.name),
     )

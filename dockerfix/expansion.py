@@ -5,7 +5,9 @@ escapes in the words of ENV, LABEL, ARG, FROM, COPY, EXPOSE... with one small le
 (`BK:frontend/dockerfile/shell/lex.go`). `process_word` follows it character by character,
 including its errors and quirks, and reports which variables were found (`matched`) and which
 were not (`unmatched`): several build checks decide on exactly that (RedundantTargetPlatform,
-FromPlatformFlagConstDisallowed, UndefinedArgInFrom...).
+FromPlatformFlagConstDisallowed, UndefinedArgInFrom...). `scan_word` is the same expansion for
+the dispatch replay of `dockerfix.rules._buildkit`: variables in order of first use, what was
+looked up before a syntax error, and `SkipProcessQuotes` (heredoc bodies).
 
 Also here: the automatic platform ARGs BuildKit defines before the first FROM
 (`BK:frontend/dockerfile/dockerfile2llb/platform.go` `defaultArgs`), for an offline build on a
@@ -16,10 +18,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from dockerfix.syntax import Dockerfile
+from dockerfix.syntax import Dockerfile, Flag, Stage
 from dockerfix.syntax.buildkit import GO_SPACE
 
 # defaultArgs() for build platform = target platform = linux/amd64 and no --target.
@@ -56,11 +58,41 @@ class Expansion:
     unmatched: frozenset[str]
 
 
+@dataclass(frozen=True)
+class Scan:
+    """`process_word` that does not raise: the variables in order of first use, and the error.
+
+    On an error, `result` is empty and the variables are those looked up before it (BuildKit
+    reports them before failing).
+    """
+
+    result: str
+    matched: tuple[str, ...]
+    unmatched: tuple[str, ...]
+    error: str | None = None
+
+
 def process_word(word: str, env: Mapping[str, str], escape: str = "\\") -> Expansion:
     """`Lex.ProcessWordWithMatches(word, env)`; raises ExpansionError where BuildKit errors."""
     lexer = _Lexer(word, env, escape)
     result = lexer.process_stop_on(None, raw_escapes=False)
     return Expansion(result, frozenset(lexer.matched), frozenset(lexer.unmatched))
+
+
+def scan_word(
+    word: str, env: Mapping[str, str], escape: str = "\\", *, skip_quotes: bool = False
+) -> Scan:
+    """`process_word`, keeping the order of the variables and what was seen before an error.
+
+    `skip_quotes` is `Lex.SkipProcessQuotes`, used (with the `\\` escape) for heredoc bodies
+    (`dispatch`, ExpandRaw): quotes are kept as they are.
+    """
+    lexer = _Lexer(word, env, escape, skip_quotes)
+    try:
+        result = lexer.process_stop_on(None, raw_escapes=False)
+    except ExpansionError as error:
+        return Scan("", tuple(lexer.matched), tuple(lexer.unmatched), str(error))
+    return Scan(result, tuple(lexer.matched), tuple(lexer.unmatched))
 
 
 def process_words(word: str, env: Mapping[str, str], escape: str = "\\") -> list[str]:
@@ -100,6 +132,35 @@ def global_args(tree: Dockerfile, escape: str | None = None) -> dict[str, str] |
     return args
 
 
+@dataclass(frozen=True)
+class PlatformFlag:
+    """A stage's `FROM --platform=...` and its value expanded with the global ARGs."""
+
+    stage: Stage
+    flag: Flag
+    expansion: Expansion
+    args: Mapping[str, str]  # the global ARGs it was expanded with (`global_args`)
+
+
+def platform_flags(tree: Dockerfile) -> Iterator[PlatformFlag]:
+    """Each `FROM --platform` as BuildKit expands it when no `--build-arg` is given.
+
+    Nothing when a global ARG default fails to expand; a flag whose value fails is skipped.
+    """
+    args = global_args(tree)
+    if args is None:
+        return
+    for stage in tree.stages:
+        flag = stage.from_instruction.flag("platform")
+        if flag is None or flag.value is None:
+            continue
+        try:
+            expansion = process_word(flag.value, args, tree.escape)
+        except ExpansionError:
+            continue
+        yield PlatformFlag(stage, flag, expansion, args)
+
+
 def _is_digit(ch: str) -> bool:
     return unicodedata.category(ch) == "Nd"
 
@@ -109,14 +170,18 @@ def _is_letter(ch: str) -> bool:
 
 
 class _Lexer:
-    def __init__(self, text: str, env: Mapping[str, str], escape: str) -> None:
+    def __init__(
+        self, text: str, env: Mapping[str, str], escape: str, skip_quotes: bool = False
+    ) -> None:
         self.text = text
         self.pos = 0
         self.env = env
         self.escape = escape
+        self.skip_quotes = skip_quotes
         self.raw_escapes = False
-        self.matched: set[str] = set()
-        self.unmatched: set[str] = set()
+        # dicts, not sets: the order of first use is kept (`scan_word`)
+        self.matched: dict[str, None] = {}
+        self.unmatched: dict[str, None] = {}
         # The words of the last processStopOn: Go shares one buffer between the nested calls
         # (`${X:-...}` resets it), which this keeps.
         self.buffer: list[str] = []
@@ -133,9 +198,9 @@ class _Lexer:
 
     def get_env(self, name: str) -> tuple[str, bool]:
         if name in self.env:
-            self.matched.add(name)
+            self.matched.setdefault(name)
             return self.env[name], True
-        self.unmatched.add(name)
+        self.unmatched.setdefault(name)
         return "", False
 
     def process_stop_on(self, stop: str | None, raw_escapes: bool) -> str:
@@ -152,7 +217,7 @@ class _Lexer:
                     expanded = self.process_dollar()
                     words.add_string(expanded)
                     result.append(expanded)
-                elif ch in "<'\"":
+                elif ch == "<" or (ch in "'\"" and not self.skip_quotes):
                     special = {
                         "<": self.process_possible_heredoc,
                         "'": self.process_single_quote,
@@ -175,7 +240,9 @@ class _Lexer:
                         words.add_char(ch)
                     result.append(ch)
             if stop is not None:
-                raise ExpansionError(f"unexpected end of statement while looking for {stop}")
+                raise ExpansionError(
+                    f"unexpected end of statement while looking for matching {stop}"
+                )
             self.words = words.finish()
             return "".join(result)
         finally:
@@ -187,7 +254,9 @@ class _Lexer:
         while True:
             ch = self.next()
             if ch is None:
-                raise ExpansionError("unexpected end of statement looking for single-quote")
+                raise ExpansionError(
+                    "unexpected end of statement while looking for matching single-quote"
+                )
             if ch == "'":
                 return "".join(result)
             result.append(ch)
@@ -198,7 +267,9 @@ class _Lexer:
         while True:
             peeked = self.peek()
             if peeked is None:
-                raise ExpansionError("unexpected end of statement looking for double-quote")
+                raise ExpansionError(
+                    "unexpected end of statement while looking for matching double-quote"
+                )
             if peeked == '"':
                 self.next()
                 return "".join(result)

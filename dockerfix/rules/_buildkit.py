@@ -1,16 +1,15 @@
 """What BuildKit's dispatcher knows when it runs the build checks on variables and stages.
 
-Shared by the BuildKit-check rules (BK0xx): a port of BuildKit's variable expansion
-(`frontend/dockerfile/shell/lex.go`, `ProcessWord`), its "did you mean" search
-(`util/suggest/error.go`), and a replay of `dockerfile2llb.dispatch` over every stage (as
+Shared by the BuildKit-check rules (BK0xx): BuildKit's "did you mean" search
+(`util/suggest/error.go`) and a replay of `dockerfile2llb.dispatch` over every stage (as
 `docker build --check` does: with no target, all stages are dispatched,
 `convert.go#L135-L144`), recording what `UndefinedVar`, `WorkdirRelativePath` and
 `JSONArgsRecommended` see. References are to moby/buildkit at the commit of BUILDKIT.md §0.
 
-`dockerfix.expansion` ports the same lexer for the other rules; this one also keeps the
-order in which variables are used (diagnostics come in source order), what was looked up
-before a syntax error (BuildKit reports those before failing), and `SkipProcessQuotes`
-(heredoc bodies).
+The variable expansion (`frontend/dockerfile/shell/lex.go`, `ProcessWord`) is
+`dockerfix.expansion.scan_word`, the one port of that lexer: it keeps the order in which
+variables are used (diagnostics come in source order), what was looked up before a syntax
+error (BuildKit reports those before failing), and `SkipProcessQuotes` (heredoc bodies).
 
 The one thing a Dockerfile alone cannot tell is the base image's config (its `Env`,
 `WorkingDir`, `Shell`). BuildKit pulls it; here it comes from `IMAGE_ENV` below (official
@@ -22,12 +21,11 @@ always adds (`convert.go`, "make sure that PATH is always set"). No image is ass
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from dockerfix import semantics
-from dockerfix.expansion import AUTOMATIC_ARGS
+from dockerfix.expansion import AUTOMATIC_ARGS, scan_word
 from dockerfix.semantics import Image, Model
 from dockerfix.syntax import Dockerfile, Instruction, Token, buildkit
 
@@ -79,277 +77,9 @@ IMAGE_WORKDIR: dict[str, str] = {
 
 # -- ProcessWord -----------------------------------------------------------------------------
 
-
-class ExpansionError(ValueError):
-    """The word does not expand (BuildKit fails the build with this error)."""
-
-
-@dataclass(frozen=True)
-class Expansion:
-    """A word after BuildKit's expansion, and the variables it looked up."""
-
-    result: str
-    matched: tuple[str, ...]
-    unmatched: tuple[str, ...]  # looked up but not set, in order of first use
-    error: str | None = None
-
-
-def process_word(
-    word: str, env: Mapping[str, str], escape: str = "\\", *, skip_quotes: bool = False
-) -> Expansion:
-    """`shell.Lex.ProcessWordWithMatches`: expand `word` as BuildKit does.
-
-    `skip_quotes` is `Lex.SkipProcessQuotes`, used (with the `\\` escape) for heredoc
-    bodies (`dispatch`, ExpandRaw). On a syntax error the variables seen so far are still
-    returned, as BuildKit reports them before failing.
-    """
-    lexer = _Lexer(word, env, escape, skip_quotes)
-    try:
-        result = lexer.stop_on("", raw_escapes=False)
-    except ExpansionError as error:
-        return Expansion("", tuple(lexer.matched), tuple(lexer.unmatched), str(error))
-    return Expansion(result, tuple(lexer.matched), tuple(lexer.unmatched))
-
-
-def _is_letter(ch: str) -> bool:
-    return unicodedata.category(ch).startswith("L")
-
-
-def _is_digit(ch: str) -> bool:
-    return unicodedata.category(ch) == "Nd"
-
-
-class _Lexer:
-    """`shellWord`; the empty string stands for `scanner.EOF`."""
-
-    def __init__(self, text: str, env: Mapping[str, str], escape: str, skip_quotes: bool):
-        self.text = text
-        self.pos = 0
-        self.env = env
-        self.escape = escape
-        self.skip_quotes = skip_quotes
-        self.raw_escapes = False
-        self.matched: dict[str, None] = {}
-        self.unmatched: dict[str, None] = {}
-
-    def peek(self) -> str:
-        return self.text[self.pos] if self.pos < len(self.text) else ""
-
-    def next(self) -> str:
-        ch = self.peek()
-        if ch:
-            self.pos += 1
-        return ch
-
-    def get_env(self, name: str) -> tuple[str, bool]:
-        if name in self.env:
-            self.matched.setdefault(name)
-            return self.env[name], True
-        self.unmatched.setdefault(name)
-        return "", False
-
-    def stop_on(self, stop: str, raw_escapes: bool) -> str:
-        """processStopOn: read up to the `stop` character (consumed), or to the end."""
-        saved, self.raw_escapes = self.raw_escapes, raw_escapes
-        try:
-            out: list[str] = []
-            while self.peek():
-                ch = self.peek()
-                if stop and ch == stop:
-                    self.next()
-                    return "".join(out)
-                if ch == "$":
-                    out.append(self.dollar())
-                    continue
-                if not self.skip_quotes and ch == "'":
-                    out.append(self.single_quote())
-                    continue
-                if not self.skip_quotes and ch == '"':
-                    out.append(self.double_quote())
-                    continue
-                ch = self.next()
-                if ch == self.escape:
-                    if self.raw_escapes:
-                        out.append(ch)
-                    ch = self.next()
-                    if not ch:
-                        break
-                out.append(ch)
-            if stop:
-                raise ExpansionError(
-                    f"unexpected end of statement while looking for matching {stop}"
-                )
-            return "".join(out)
-        finally:
-            self.raw_escapes = saved
-
-    def single_quote(self) -> str:
-        self.next()
-        out: list[str] = []
-        while True:
-            ch = self.next()
-            if not ch:
-                raise ExpansionError(
-                    "unexpected end of statement while looking for matching single-quote"
-                )
-            if ch == "'":
-                return "".join(out)
-            out.append(ch)
-
-    def double_quote(self) -> str:
-        self.next()
-        out: list[str] = []
-        while True:
-            ch = self.peek()
-            if not ch:
-                raise ExpansionError(
-                    "unexpected end of statement while looking for matching double-quote"
-                )
-            if ch == '"':
-                self.next()
-                return "".join(out)
-            if ch == "$":
-                out.append(self.dollar())
-                continue
-            ch = self.next()
-            if ch == self.escape:
-                if self.raw_escapes:
-                    out.append(ch)
-                following = self.peek()
-                if not following:
-                    continue
-                if following in ('"', "$", self.escape):
-                    ch = self.next()
-            out.append(ch)
-
-    def name(self) -> str:
-        """processName: a variable name, a run of digits, or one special parameter."""
-        out: list[str] = []
-        while self.peek():
-            ch = self.peek()
-            if not out and _is_digit(ch):
-                while self.peek() and _is_digit(self.peek()):
-                    out.append(self.next())
-                return "".join(out)
-            if not out and ch in "@*#?-$!0":
-                return self.next()
-            if not (_is_letter(ch) or _is_digit(ch) or ch == "_"):
-                break
-            out.append(self.next())
-        return "".join(out)
-
-    def dollar(self) -> str:
-        self.next()
-        if self.peek() != "{":
-            name = self.name()
-            if not name:
-                return "$"
-            return self.get_env(name)[0]
-        self.next()
-        following = self.peek()
-        if not following:
-            raise ExpansionError("syntax error: missing '}'")
-        if following in "{}:":
-            raise ExpansionError("syntax error: bad substitution")
-        name = self.name()
-        ch = self.next()
-        modifier = ch
-        null_is_unset = False
-        if ch == "}":
-            return self.get_env(name)[0]
-        if ch == ":":
-            null_is_unset = True
-            ch = self.next()
-            modifier += ch
-        elif ch == "/":
-            return self.replace(name)
-        elif not ch or ch not in "+-?#%":
-            raise ExpansionError(f"unsupported modifier ({modifier}) in substitution")
-        trim = ch in ("#", "%")
-        if null_is_unset and trim:
-            raise ExpansionError(f"unsupported modifier ({modifier}) in substitution")
-        word = self._word("}", trim, "syntax error: missing '}'")
-        value, is_set = self.get_env(name)
-        if ch == "-":
-            return word if not is_set or (null_is_unset and not value) else value
-        if ch == "+":
-            return "" if not is_set or (null_is_unset and not value) else word
-        if ch == "?":
-            if not is_set:
-                raise ExpansionError(f"{name}: {word or 'is not allowed to be unset'}")
-            if null_is_unset and not value:
-                raise ExpansionError(f"{name}: {word or 'is not allowed to be empty'}")
-            return value
-        if ch in ("#", "%"):
-            greedy = word.startswith(ch)
-            pattern = word[1:] if greedy else word
-            if ch == "#":
-                return _trim_prefix(pattern, value, greedy)
-            return _trim_prefix(_reverse_pattern(pattern), value[::-1], greedy)[::-1]
-        raise ExpansionError(f"unsupported modifier ({modifier}) in substitution")
-
-    def replace(self, name: str) -> str:
-        replace_all = self.peek() == "/"
-        if replace_all:
-            self.next()
-        pattern = self._word("/", True, "syntax error: missing '/' in ${}")
-        replacement = self._word("}", True, "syntax error: missing '}'")
-        value, _ = self.get_env(name)
-        regex = _shell_pattern(pattern, greedy=True, anchored=False)
-        if replace_all:
-            return regex.sub(lambda _: replacement, value)
-        return regex.sub(lambda _: replacement, value, count=1)
-
-    def _word(self, stop: str, raw_escapes: bool, missing: str) -> str:
-        try:
-            return self.stop_on(stop, raw_escapes)
-        except ExpansionError:
-            if not self.peek():
-                raise ExpansionError(missing) from None
-            raise
-
-
-def _shell_pattern(pattern: str, *, greedy: bool, anchored: bool) -> re.Pattern[str]:
-    """convertShellPatternToRegex: `*`, `?` and `\\` escapes; no bracket expressions."""
-    out = ["^"] if anchored else []
-    i = 0
-    while i < len(pattern):
-        ch = pattern[i]
-        i += 1
-        if ch == "*":
-            out.append(".*" if greedy else ".*?")
-        elif ch == "?":
-            out.append(".")
-        elif ch == "\\":
-            following = pattern[i] if i < len(pattern) else ""
-            if following in ("}", "/"):
-                continue
-            if following not in ("*", "?", "\\"):
-                raise ExpansionError(f"invalid pattern ({pattern}) in substitution")
-            out.append("\\" + following)
-            i += 1
-        else:
-            out.append(re.escape(ch))
-    return re.compile("".join(out), re.DOTALL)
-
-
-def _trim_prefix(pattern: str, value: str, greedy: bool) -> str:
-    match = _shell_pattern(pattern, greedy=greedy, anchored=True).search(value)
-    return value[match.end() :] if match else value
-
-
-def _reverse_pattern(pattern: str) -> str:
-    """reversePattern: reverse, keeping each `\\x` escape in front of its character."""
-    pieces: list[str] = []
-    i = 0
-    while i < len(pattern):
-        if pattern[i] == "\\" and i != len(pattern) - 1:
-            pieces.append(pattern[i : i + 2])
-            i += 2
-        else:
-            pieces.append(pattern[i])
-            i += 1
-    return "".join(reversed(pieces))
+# `shell.Lex.ProcessWordWithMatches`, not raising: variables in order of first use, what was
+# seen before a syntax error, `skip_quotes` for heredoc bodies (the name the tests know).
+process_word = scan_word
 
 
 # -- suggestions -----------------------------------------------------------------------------
@@ -461,7 +191,7 @@ def global_args(tree: Dockerfile) -> GlobalArgs:
             key, equals, value = word.partition("=")
             declared.append(key)
             if equals:
-                env[key] = process_word(value, env, tree.escape).result
+                env[key] = scan_word(value, env, tree.escape).result
     return GlobalArgs(env, declared)
 
 
@@ -589,7 +319,7 @@ class _Dispatcher:
         model = Model(self.tree)
         for info in model.stages:
             stage = info.stage
-            base_name = process_word(stage.base_image, self.globals.env, self.escape).result
+            base_name = scan_word(stage.base_image, self.globals.env, self.escape).result
             parent = self.by_name.get(base_name)
             if parent is not None:
                 state = StageState(
@@ -629,7 +359,7 @@ class _Dispatcher:
         self, word: str, at: Instruction, source: Instruction, state: StageState, raw: bool = False
     ) -> str:
         escape = "\\" if raw else self.escape
-        expansion = process_word(word, state.env, escape, skip_quotes=raw)
+        expansion = scan_word(word, state.env, escape, skip_quotes=raw)
         self.report(expansion.unmatched, at, source, state)
         return expansion.result
 
@@ -733,7 +463,7 @@ class _Dispatcher:
                 if key in self.globals.env:
                     value = self.globals.env[key]
             else:
-                expansion = process_word(value, state.env, self.escape)
+                expansion = scan_word(value, state.env, self.escape)
                 self.report(expansion.unmatched, at, ins, state)
                 value = expansion.result
             if value is not None and key not in NON_ENV_ARGS:

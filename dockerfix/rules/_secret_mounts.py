@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 
@@ -190,6 +190,32 @@ def replace_arguments(instruction: Instruction, arguments: Arguments) -> Instruc
 
 def add_flag(instruction: Instruction, conventions: Conventions, flag: str) -> Instruction:
     return insert_flag(instruction, conventions.flag(flag))
+
+
+# COPY flags a migration can drop: the file becomes a mount the RUN's user can read.
+DROPPABLE_COPY_FLAGS = frozenset({"chown", "chmod", "link"})
+
+
+def copy_blocker(
+    copy: Instruction, stage: StageInfo, mount: str, reasons: Mapping[str, str] | None = None
+) -> str | None:
+    """Why the COPY cannot become a `--mount` (`mount` names it in the message), if it cannot.
+
+    Its first flag outside DROPPABLE_COPY_FLAGS (`reasons` gives the rule's own words for
+    some, such as `from`), or a Windows stage.
+    """
+    for flag in copy.flags:
+        if flag.name not in DROPPABLE_COPY_FLAGS:
+            return (reasons or {}).get(flag.name, f"the fix does not handle `--{flag.name}`")
+    if is_windows(stage):
+        return f"{mount} mounts are not supported on Windows stages"
+    return None
+
+
+def following(stage: StageInfo, instruction: Instruction) -> tuple[Instruction, ...]:
+    """The instructions of the stage after `instruction` (one of them)."""
+    body = stage.stage.instructions
+    return body[next(i for i, ins in enumerate(body) if ins is instruction) + 1 :]
 
 
 def has_mount(instruction: Instruction, **options: str) -> bool:

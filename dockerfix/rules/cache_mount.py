@@ -530,6 +530,14 @@ _BUILD_TOOLS = frozenset(
         "scons",
     }
 )
+_PROGRAMS = frozenset({"php"}).union(_BUILD_TOOLS, *(m.programs for m in MANAGERS))
+_CANDIDATES: dict[str, list[Manager]] = {
+    program: [m for m in MANAGERS if program in m.programs]
+    for program in frozenset().union(*(m.programs for m in MANAGERS))
+}
+_MENTIONS = {
+    m.name: re.compile(rf"(?:^|[\s=/\"']){m.name}(?:$|[\s\"'])") for m in (CCACHE, SCCACHE)
+}
 _COMPILER_VARIABLES = (
     "CC",
     "CXX",
@@ -785,6 +793,23 @@ def _non_posix_shell(context: _Context) -> bool:
     return shell_name.removesuffix(".exe") not in _SHELLS
 
 
+def _may_use(scripts: list[_Script]) -> bool:
+    """Whether `_uses` can find anything: a command runs a manager, a build tool (ccache may be
+    configured in the ENV), `php` (composer) or names ccache/sccache in a word."""
+    for script in scripts:
+        for command in script.commands:
+            argv = shell.effective_argv(command)
+            if not argv:
+                continue
+            if _normalize_program(argv[0]) in _PROGRAMS:
+                return True
+            if any("ccache" in w.value for w in command.assignments) or any(
+                "ccache" in w.value for w in command.words
+            ):
+                return True
+    return False
+
+
 def _uses(scripts: list[_Script], context: _Context) -> list[_Use]:
     found: list[_Use] = []
     for script in scripts:
@@ -805,7 +830,7 @@ def _manager_use(script: _Script, command: shell.SimpleCommand, context: _Contex
         argv = argv[1:]
     program = _normalize_program(argv[0])
     argv = (program, *argv[1:])
-    candidates = [m for m in MANAGERS if program in m.programs]
+    candidates = _CANDIDATES.get(program)
     if not candidates:
         return None
     index = _program_index(command, program)
@@ -871,7 +896,7 @@ def _compiler_cache_uses(
     """ccache/sccache: run directly, named as a launcher or wrapper, or set in the ENV."""
     for manager in (CCACHE, SCCACHE):
         tool = manager.name
-        mention = re.compile(rf"(?:^|[\s=/\"']){tool}(?:$|[\s\"'])")
+        mention = _MENTIONS[tool]
         configured = any(mention.search(context.env.get(v, "")) for v in _COMPILER_VARIABLES)
         configured = configured or (
             tool == "ccache" and "/usr/lib/ccache" in context.env.get("PATH", "")
@@ -1317,8 +1342,10 @@ class CacheMount(Rule):
             for instruction in stage.stage.instructions:
                 if instruction.name != "RUN" or instruction.json is not None:
                     continue
-                context = _Context.of(stage, instruction)
                 scripts = _scripts(instruction)
+                if not _may_use(scripts):
+                    continue  # no manager, build tool or ccache: `_uses` would find nothing
+                context = _Context.of(stage, instruction)
                 uses = _uses(scripts, context)
                 self._runs[id(instruction)] = (context, scripts, uses)
                 names = {u.manager.name for u in uses if u.trigger and not _offline(u)}
@@ -1341,6 +1368,8 @@ class CacheMount(Rule):
         for use in uses:
             if use.manager.name in plans:
                 plans[use.manager.name].uses.append(use)
+        if not plans:
+            return
         existing = _existing_targets(instruction, context)
         todo: list[_Plan] = []
         for plan in plans.values():

@@ -8,9 +8,10 @@ from dockerfix.diagnostics import Safety
 from dockerfix.rules._secret_mounts import (
     Command,
     add_flag,
+    copy_blocker,
     cut,
+    following,
     has_mount,
-    is_windows,
     later_stages,
     makes,
     mentions,
@@ -45,8 +46,8 @@ READERS: dict[str, frozenset[str]] = {
 # Programs that may name the file in the RUN without writing to it (a secret mount is
 # read-only: `chmod`, `rm` or `> .npmrc` on it fail).
 _LOOKERS = frozenset({"cat", "test", "[", "ls", "grep", "head", "tail", "wc"})
-# COPY flags the fix can drop: the file becomes a mount the RUN's user can read.
-_DROPPABLE_FLAGS = frozenset({"chown", "chmod", "link"})
+# Why a COPY flag outside DROPPABLE_COPY_FLAGS stops the fix, when more can be said.
+_FLAG_REASONS = {"from": "it comes from another stage or image, not from the build context"}
 
 
 @dataclass(frozen=True)
@@ -160,19 +161,13 @@ class CredentialFileCopy(Rule):
             return (
                 "its content is written in the Dockerfile; keep it in a file passed with --secret"
             )
-        for flag in copy.flags:
-            if flag.name == "from":
-                return "it comes from another stage or image, not from the build context"
-            if flag.name not in _DROPPABLE_FLAGS:
-                return f"the fix does not handle `--{flag.name}`"
-        if is_windows(stage):
-            return "secret mounts are not supported on Windows stages"
+        if reason := copy_blocker(copy, stage, "secret", _FLAG_REASONS):
+            return reason
         target = _target(copy, stage, copied)
         if target is None:
             return "cannot tell where it lands (a variable, or a destination that may be a file)"
         kind = copied.kind
-        body = stage.stage.instructions
-        after = body[next(i for i, ins in enumerate(body) if ins is copy) + 1 :]
+        after = following(stage, copy)
         run_index = next((i for i, ins in enumerate(after) if ins.name == "RUN"), None)
         if run_index is None:
             return "no RUN after it in the stage uses it"

@@ -447,7 +447,7 @@ class _GoStage:
                 if not _is_shell_heredoc(instruction, heredoc) and _GO_TEXT.search(heredoc.body):
                     reason = "`go` runs from a heredoc that is not a shell script"
                     self.problems.append(_Blocked(reason, instruction))
-            stage_env = _stage_env(stage, instruction)
+            stage_env: dict[str, str] | None = None  # computed for the first `go` command
             for script in _scripts(instruction, self.escape):
                 self.scripts.append(script)
                 exported: dict[str, str] = {}
@@ -461,6 +461,8 @@ class _GoStage:
                     if subcommand is None:
                         continue
                     prefix = _assigned(a.value for a in command.assignments)
+                    if stage_env is None:
+                        stage_env = _stage_env(stage, instruction)
                     env = go_env | stage_env | exported | prefix | _env_wrapper_assignments(command)
                     go = self._go_command(script, command, subcommand, env, argv)
                     span = script.text[command.start : command.end] + " ".join(exported.values())
@@ -816,17 +818,18 @@ def _copied_paths(stage: StageInfo) -> list[tuple[StageInfo, Instruction, str]]:
     found = []
     for consumer in stage.consumers:
         for ins in consumer.stage.instructions:
-            env = consumer.env_at(ins)
             if (
                 ins.name == "COPY"
                 and (flag := ins.flag("from"))
                 and (flag.value or "").lower() in refs
             ):
+                env = consumer.env_at(ins)
                 values, _ = ins.buildkit_arguments
                 found += [(consumer, ins, _absolute(substitute(p, env))) for p in values[:-1]]
             for mount in ins.flags if ins.name == "RUN" else ():
                 if mount.name == "mount" and (mount.option("from") or "").lower() in refs:
                     source = mount.option("source") or mount.option("src") or "/"
+                    env = consumer.env_at(ins)
                     found.append((consumer, ins, _absolute(substitute(source, env))))
     return found
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from dockerfix import platforms
-from dockerfix.expansion import ExpansionError, global_args, process_word
+from dockerfix.expansion import platform_flags
 from dockerfix.rules.base import Invalid, Rule
 from dockerfix.syntax import Dockerfile
 from dockerfix.syntax.buildkit import go_quote
@@ -60,17 +60,8 @@ class FromPlatformFlagConstDisallowed(Rule):
     )
 
     def visit_dockerfile(self, tree: Dockerfile) -> None:
-        args = global_args(tree)
-        if args is None:
-            return
-        for stage in tree.stages:
-            flag = stage.from_instruction.flag("platform")
-            if flag is None or flag.value is None:
-                continue
-            try:
-                expansion = process_word(flag.value, args, tree.escape)
-            except ExpansionError:
-                continue
+        for found in platform_flags(tree):
+            stage, expansion = found.stage, found.expansion
             if expansion.matched or expansion.unmatched:
                 continue  # a variable was used: not a constant
             platform = platforms.parse(expansion.result)

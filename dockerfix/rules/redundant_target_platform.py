@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from dockerfix.diagnostics import Safety
-from dockerfix.expansion import ExpansionError, global_args, process_word
+from dockerfix.expansion import platform_flags
 from dockerfix.rules.base import Invalid, Rule
 from dockerfix.syntax import Comment, Dockerfile, Flag, Instruction, Token
 from dockerfix.syntax.nodes import Child
@@ -96,23 +96,14 @@ class RedundantTargetPlatform(Rule):
     )  # fmt: skip
 
     def visit_dockerfile(self, tree: Dockerfile) -> None:
-        args = global_args(tree)
-        if args is None:
-            return
-        for stage in tree.stages:
-            flag = stage.from_instruction.flag("platform")
-            if flag is None or flag.value is None:
-                continue
-            try:
-                expansion = process_word(flag.value, args, tree.escape)
-            except ExpansionError:
-                continue
+        for found in platform_flags(tree):
+            flag, expansion = found.flag, found.expansion
             if (
                 expansion.matched == {"TARGETPLATFORM"}
                 and not expansion.unmatched
-                and expansion.result == args["TARGETPLATFORM"]
+                and expansion.result == found.args["TARGETPLATFORM"]
             ):
-                instruction = stage.from_instruction
+                instruction = found.stage.from_instruction
                 self.report(
                     instruction,
                     f"Setting platform to predefined {flag.value} in FROM is redundant as this"

@@ -8,8 +8,9 @@ from dockerfix.diagnostics import Safety
 from dockerfix.rules._secret_mounts import (
     Command,
     add_flag,
+    copy_blocker,
+    following,
     has_mount,
-    is_windows,
     later_stages,
     makes,
     mentions,
@@ -152,11 +153,8 @@ class SshKeyCopy(Rule):
         tree = self.context.tree
         if len(sources) != 1:
             return "it is copied with other files"
-        for flag in copy.flags:
-            if flag.name not in ("chown", "chmod", "link"):
-                return f"the fix does not handle `--{flag.name}`"
-        if is_windows(stage):
-            return "SSH mounts are not supported on Windows stages"
+        if reason := copy_blocker(copy, stage, "SSH"):
+            return reason
         target = resolve(dest, stage, copy)
         if target is None:
             return "its destination holds a variable"
@@ -164,7 +162,7 @@ class SshKeyCopy(Rule):
             target = posixpath.join(target, posixpath.basename(sources[0].rstrip("/")))
         key = posixpath.basename(target)
         body = stage.stage.instructions
-        after = body[next(i for i, ins in enumerate(body) if ins is copy) + 1 :]
+        after = following(stage, copy)
         fix: dict[Target, Target | object] = {copy: REMOVE}
         conventions = Conventions(tree)
         users = 0

@@ -2,14 +2,8 @@ from __future__ import annotations
 
 from dockerfix.conventions import Conventions
 from dockerfix.diagnostics import Safety
-from dockerfix.expansion import AUTOMATIC_ARGS
-from dockerfix.rules._buildkit import (
-    find_reference,
-    global_args,
-    process_word,
-    reference_pattern,
-    suggest,
-)
+from dockerfix.expansion import AUTOMATIC_ARGS, scan_word
+from dockerfix.rules._buildkit import find_reference, global_args, reference_pattern, suggest
 from dockerfix.rules.base import Invalid, Rule, Target
 from dockerfix.syntax import Comment, Dockerfile, Instruction, Node, Token
 
@@ -88,7 +82,7 @@ class UndefinedArgInFrom(Rule):
             if stage.platform is not None:
                 words.append(stage.platform)
             for word in words:
-                expansion = process_word(word, meta.env, tree.escape)
+                expansion = scan_word(word, meta.env, tree.escape)
                 for name in expansion.unmatched:
                     if name not in declared:
                         self._report(tree, instruction, name, suggest(name, options))
