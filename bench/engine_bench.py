@@ -45,7 +45,8 @@ def main() -> None:
         seconds, results = _timed(texts, run)
         changed = sum(1 for t, r in zip(texts, results, strict=True) if getattr(r, "text", t) != t)
         shown = str(changed) if name.startswith("fix") else "—"
-        print(f"| {name} | {len(texts) / seconds:,.0f} | {seconds * 1e3 / len(texts):.2f} | {shown} |")
+        rate, per_file = len(texts) / seconds, seconds * 1e3 / len(texts)
+        print(f"| {name} | {rate:,.0f} | {per_file:.2f} | {shown} |")
 
 
 if __name__ == "__main__":
