@@ -252,7 +252,7 @@ def _run_stdin(job: Job, settings: Settings, stdin_filename: str | None, cwd: Pa
     display = display_path(Path(stdin_filename), cwd) if stdin_filename else "-"
     run = Run(job.mode, job.unsafe)
     try:
-        text = read_stream(click.get_binary_stream("stdin"))
+        text = read_stream(sys.stdin.buffer)
     except SourceError as exc:
         run.results.append(
             FileResult(display, error=FileError("input", exc.message, exc.line, exc.column))
