@@ -154,34 +154,67 @@ class StageInfo:
     def is_windows(self) -> bool:
         return self.family == "windows"
 
-    def _before(self, instruction: Instruction | None) -> tuple[Instruction, ...]:
+    def _position(self, instruction: Instruction | None) -> int:
+        """Index of `instruction` in the stage body (its length for None or a stranger)."""
         body = self.stage.instructions
         if instruction is None:
-            return body
-        index = next((i for i, ins in enumerate(body) if ins is instruction), len(body))
-        return body[:index]
+            return len(body)
+        return self._positions.get(id(instruction), len(body))
 
-    def env_at(self, instruction: Instruction | None = None) -> dict[str, str]:
-        """ENV (and ARG defaults) in effect before `instruction` (None: at the stage's end)."""
+    @cached_property
+    def _positions(self) -> dict[int, int]:
+        positions: dict[int, int] = {}
+        for i, ins in enumerate(self.stage.instructions):
+            positions.setdefault(id(ins), i)
+        return positions
+
+    @cached_property
+    def _envs(self) -> list[dict[str, str]]:
+        """ENV before each instruction of the body, then at its end (shared: never mutate)."""
         if self.base_stage is not None:
             env = self.base_stage.env_at()
         else:
             env = dict(IMAGE_ENV.get(self.image.name, {}))
-        for ins in self._before(instruction):
+        envs = [env]
+        for ins in self.stage.instructions:
             if ins.name in ("ENV", "ARG"):
+                env = dict(env)
                 for key, value in assignments(ins):
                     if value is not None or ins.name == "ENV":
                         env[key] = substitute(unquote(value or ""), env)
                     else:
                         env.setdefault(key, self.model.global_arg_defaults.get(key, ""))
-        return env
+            envs.append(env)
+        return envs
 
-    def user_at(self, instruction: Instruction | None = None) -> User:
+    @cached_property
+    def _users(self) -> list[User]:
         user = self.base_stage.user_at() if self.base_stage is not None else ROOT
-        for ins in self._before(instruction):
+        users = [user]
+        for ins in self.stage.instructions:
             if ins.name == "USER" and ins.value:
                 user = self._user(ins.value.split()[0])
-        return user
+            users.append(user)
+        return users
+
+    @cached_property
+    def _workdirs(self) -> list[str]:
+        workdir = self.base_stage.workdir_at() if self.base_stage is not None else "/"
+        workdirs = [workdir]
+        envs = self._envs
+        for i, ins in enumerate(self.stage.instructions):
+            if ins.name == "WORKDIR" and ins.value:
+                path = substitute(ins.value, envs[i])
+                workdir = path if path.startswith("/") else workdir.rstrip("/") + "/" + path
+            workdirs.append(workdir)
+        return workdirs
+
+    def env_at(self, instruction: Instruction | None = None) -> dict[str, str]:
+        """ENV (and ARG defaults) in effect before `instruction` (None: at the stage's end)."""
+        return dict(self._envs[self._position(instruction)])
+
+    def user_at(self, instruction: Instruction | None = None) -> User:
+        return self._users[self._position(instruction)]
 
     def _user(self, spec: str) -> User:
         name, _, group = spec.partition(":")
@@ -198,12 +231,7 @@ class StageInfo:
         return User(name, None, int(group) if group.isdigit() else None, f"/home/{name}")
 
     def workdir_at(self, instruction: Instruction | None = None) -> str:
-        workdir = self.base_stage.workdir_at() if self.base_stage is not None else "/"
-        for ins in self._before(instruction):
-            if ins.name == "WORKDIR" and ins.value:
-                path = substitute(ins.value, self.env_at(ins))
-                workdir = path if path.startswith("/") else workdir.rstrip("/") + "/" + path
-        return workdir
+        return self._workdirs[self._position(instruction)]
 
 
 class Model:

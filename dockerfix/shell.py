@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import NamedTuple
 
 
@@ -64,11 +64,22 @@ def commands(
     then any comment or blank lines) are dropped as BuildKit does; turn it off for
     heredoc bodies, which are plain shell.
     """
+    return _commands(text, escape, continuations)
+
+
+@lru_cache(maxsize=4096)
+def _commands(text: str, escape: str, continuations: bool) -> tuple[SimpleCommand, ...]:
+    """`commands`, memoised: several rules read the same RUN (the result is immutable)."""
     s, pos = _shell_view(text, escape) if continuations else (text, range(len(text)))
     out: list[SimpleCommand] = []
     _Parser(text, s, pos, out, 0).run()
     out.sort(key=lambda c: c.start)
     return tuple(out)
+
+
+# effective_argv results by id of the command; the command is kept with its result, so an id
+# is never reused while its entry lives (rules ask several times for the same command).
+_ARGV: dict[int, tuple[SimpleCommand, tuple[str, ...]]] = {}
 
 
 def effective_argv(cmd: SimpleCommand) -> tuple[str, ...]:
@@ -78,6 +89,17 @@ def effective_argv(cmd: SimpleCommand) -> tuple[str, ...]:
     ``('apt-get', 'install', 'x')``; ``python3 -m pip install x`` gives
     ``('pip', 'install', 'x')``.
     """
+    hit = _ARGV.get(id(cmd))
+    if hit is not None and hit[0] is cmd:
+        return hit[1]
+    argv = _effective_argv(cmd)
+    if len(_ARGV) >= 16384:
+        _ARGV.clear()
+    _ARGV[id(cmd)] = (cmd, argv)
+    return argv
+
+
+def _effective_argv(cmd: SimpleCommand) -> tuple[str, ...]:
     argv = cmd.argv
     argv = argv[_skip_wrappers(argv) :]
     if argv and _PYTHON.fullmatch(_basename(argv[0])):

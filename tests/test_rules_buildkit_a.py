@@ -260,6 +260,7 @@ def test_exec_form(command: str, expected: list[str] | str) -> None:
         ('FROM a\nCMD x\nSHELL ["/bin/sh", "-c"]\n', [2]),  # only a SHELL before it counts
         ('FROM a AS base\nSHELL ["/bin/sh", "-c"]\nFROM base\nCMD x\n', []),  # inherited
         ('FROM a AS base\nSHELL ["/bin/sh", "-c"]\nFROM a\nCMD x\n', [4]),  # not inherited
+        ("FROM a AS base\nONBUILD CMD x\nFROM base\n", [3]),  # the trigger runs at FROM base
     ],
 )
 def test_json_args_recommended_trigger(source: str, lines: list[int]) -> None:

@@ -745,6 +745,8 @@ class _Context:
     env: dict[str, str]
     user: User
     workdir: str
+    # `_manager_use` of each command `_uses` read (by id; the command is kept with it)
+    seen: dict[int, tuple[shell.SimpleCommand, _Use | None]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, stage: StageInfo, instruction: Instruction) -> _Context:
@@ -816,6 +818,7 @@ def _uses(scripts: list[_Script], context: _Context) -> list[_Use]:
         commands = script.commands
         for command in commands:
             use = _manager_use(script, command, context)
+            context.seen[id(command)] = (command, use)
             if use is not None:
                 found.append(use)
         found.extend(_compiler_cache_uses(script, commands, context))
@@ -1335,6 +1338,7 @@ class CacheMount(Rule):
         self._offline: dict[str, str] = {}  # manager name -> a RUN that only reads its cache
         self._runs: dict[int, tuple[_Context, list[_Script], list[_Use]]] = {}
         self._flags: dict[str, Flag] = {}
+        self._conventions: Conventions | None = None
 
     def visit_dockerfile(self, tree: Dockerfile) -> None:
         """Read every RUN once; note the managers some RUN uses only offline (§3.2 pitfall 3)."""
@@ -1460,7 +1464,9 @@ class CacheMount(Rule):
             index = next(i for i, script in enumerate(scripts) if script is first.script)
             new_texts[index] = _prepend(new_texts.get(index, first.script.text), first.script)
             self._hooked.add(context.stage.index)
-        conventions = Conventions(self.context.tree)
+        if self._conventions is None:  # one per tree: its cached properties read the whole file
+            self._conventions = Conventions(self.context.tree)
+        conventions = self._conventions
         mounts: list[_Mount] = []
         for plan in plans:
             for mount in plan.mounts:
@@ -1592,7 +1598,11 @@ def _next_step(script: _Script, plans: list[_Plan], context: _Context) -> str | 
             if step is not None:
                 return step
             continue
-        use = _manager_use(script, command, context)
+        seen = context.seen.get(id(command))
+        if seen is not None and seen[0] is command:
+            use = seen[1]  # the same command of the same text: `_uses` read it already
+        else:
+            use = _manager_use(script, command, context)
         plan = None if use is None else next((p for p in plans if p.manager is use.manager), None)
         if use is None or plan is None:
             continue
