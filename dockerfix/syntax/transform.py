@@ -8,6 +8,7 @@ any change into the smallest text edits over the original source.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -52,6 +53,9 @@ class Transformer:
         return leave(node, updated) if leave is not None else updated
 
 
+_WIDE = 16
+
+
 class ReplaceNodes(Transformer):
     """Replace (or remove) given nodes, found by identity; other subtrees are not entered."""
 
@@ -62,9 +66,27 @@ class ReplaceNodes(Transformer):
     def _transform(self, node: Child) -> Child | _Remove:
         if id(node) in self.replacements:
             return self.replacements[id(node)]
-        if isinstance(node, Node) and node.start >= 0 and not self._contains_target(node):
+        if not isinstance(node, Node) or node.start < 0:
+            return super()._transform(node)
+        if not self._contains_target(node):
             return node
-        return super()._transform(node)
+        if len(node.children) < _WIDE:
+            return super()._transform(node)
+        # A wide node (a whole file): visit only the children that hold a target, found by
+        # their start offsets, so a fix costs the same in a 20-line and a 2,000-line file.
+        children = node.children
+        starts = [child.start for child in children]
+        updated: list[Child | _Remove] = list(children)
+        changed = False
+        for index in sorted({max(bisect_right(starts, start) - 1, 0) for start, _ in self.spans}):
+            result = self._transform(children[index])
+            if result is not children[index]:
+                updated[index] = result
+                changed = True
+        if not changed:
+            return node
+        kept = tuple(child for child in updated if not isinstance(child, _Remove))
+        return node.with_changes(children=kept)
 
     def _contains_target(self, node: Node) -> bool:
         return any(node.start <= start and end <= node.end for start, end in self.spans)
