@@ -25,6 +25,7 @@ QUICKFIX = types.CodeActionKind.QuickFix.value
 FIX_ALL_TITLE = "dockerfix: fix all auto-fixable problems"
 
 _IGNORE = re.compile(r"^(\s*#\s*dockerfix:\s*ignore\[)([^\]]*)(\]\s*)$", re.IGNORECASE)
+_IGNORE_FILE = re.compile(r"^(\s*#\s*dockerfix:\s*ignore-file\[)([^\]]*)(\]\s*)$", re.IGNORECASE)
 
 
 _CONVERTER: Converter = default_converter()  # type: ignore[no-untyped-call]
@@ -94,21 +95,21 @@ def quick_fixes(analysis: Analysis, range_: types.Range, edits: Edits) -> list[t
                     edit=edits.workspace_edit(text_edits(fix, analysis.index)),
                 )
             )
-        ignore = ignore_action(analysis, finding, diagnostic, edits)
-        if ignore is not None:
-            key = (finding.code, finding.start)
-            if key not in seen_ignores:
-                seen_ignores.add(key)
-                ignores.append(ignore)
+        if analysis.tree is None:
+            continue
+        instruction = instruction_at(analysis.tree, finding.start)
+        key = (finding.code, instruction.start if instruction is not None else -1)
+        if key not in seen_ignores:  # one per code and instruction
+            seen_ignores.add(key)
+            ignores.append(ignore_action(analysis, finding, diagnostic, edits))
     return actions + ignores
 
 
 def ignore_action(
     analysis: Analysis, finding: Diagnostic, diagnostic: JSON, edits: Edits
-) -> types.CodeAction | None:
+) -> types.CodeAction:
     tree = analysis.tree
-    if tree is None:
-        return None
+    assert tree is not None, "findings come from a parsed tree"
     instruction = instruction_at(tree, finding.start)
     if instruction is not None:
         edit = ignore_edit(tree, analysis.index, instruction, finding.code)
@@ -127,12 +128,15 @@ def ignore_action(
 def instruction_at(tree: Dockerfile, offset: int) -> Instruction | None:
     """The top-level instruction whose text contains `offset`."""
     instructions = tree.instructions
-    starts = [instruction.start for instruction in instructions]
-    at = bisect_right(starts, offset) - 1
+    at = bisect_right(instructions, offset, key=_start) - 1
     if at < 0:
         return None
     instruction = instructions[at]
     return instruction if offset < instruction.end or offset == instruction.start else None
+
+
+def _start(instruction: Instruction) -> int:
+    return instruction.start
 
 
 def ignore_edit(
@@ -180,34 +184,26 @@ def _ignore_comment_above(
 
 
 def ignore_file_edit(tree: Dockerfile, index: LineIndex, code: str) -> types.TextEdit:
-    """`# dockerfix: ignore-file[CODE]` after the parser directives (a comment above them
-    would end the directive block), or CODE added to such a comment."""
+    """`# dockerfix: ignore-file[CODE]` above the first instruction, below the parser
+    directives (a comment above them would end the directive block); or CODE added to such a
+    comment already there."""
     for comment in tree.comments:
-        match = re.match(
-            r"^(\s*#\s*dockerfix:\s*ignore-file\[)([^\]]*)(\]\s*)$",
-            comment.text.rstrip("\r\n"),
-            re.IGNORECASE,
-        )
+        content = comment.text.rstrip("\r\n")
+        match = _IGNORE_FILE.match(content)
         if match:
             codes = [c.strip() for c in match.group(2).split(",") if c.strip()]
-            codes.append(code)
-            content = comment.text.rstrip("\r\n")
+            if code.lower() not in (c.lower() for c in codes):
+                codes.append(code)
             return types.TextEdit(
                 range=index.range(comment.start, comment.start + len(content)),
                 new_text=match.group(1) + ",".join(codes) + match.group(3),
             )
-    at = 1 if tree.has_bom else 0
-    if tree.directives:
-        last = tree.directives[-1]
-        at = last.end
-        if not last.text.endswith("\n"):
-            return types.TextEdit(
-                range=index.range(at, at),
-                new_text=f"{tree.line_ending}# dockerfix: ignore-file[{code}]",
-            )
-    return types.TextEdit(
-        range=index.range(at, at), new_text=f"# dockerfix: ignore-file[{code}]{tree.line_ending}"
-    )
+    line = f"# dockerfix: ignore-file[{code}]"
+    if tree.instructions:
+        at = tree.instructions[0].start
+        return types.TextEdit(range=index.range(at, at), new_text=line + tree.line_ending)
+    at = len(tree.text)  # no instruction: cannot happen in a file that parses
+    return types.TextEdit(range=index.range(at, at), new_text=tree.line_ending + line)
 
 
 def fix_all_action(

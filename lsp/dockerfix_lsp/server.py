@@ -599,11 +599,14 @@ def create_server(debounce: float = 0.0) -> DockerfixServer:
                 )
             except Exception as error:
                 logger.warning("client/registerCapability failed: %s", error)
+        before = server.settings.client
         try:
             await server.fetch_workspace_settings()
         finally:
             if server.settings_ready is not None:
                 server.settings_ready.set()
+        if server.settings.client != before and len(server.documents):
+            server.settings_changed()  # documents checked before the answer came
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(params: types.DidOpenTextDocumentParams) -> None:
