@@ -3,7 +3,9 @@
 Every byte of the source belongs to exactly one `Token`; composite nodes own tokens and other
 nodes, so `node.text` is the concatenation of its children and `Dockerfile.text` is the input.
 Nodes are immutable: change one with `with_changes(...)`, build new ones from tokens. Parsed
-nodes know their `start` offset in the source; nodes built by a codemod have `start == -1`.
+nodes know their `start` offset in the source; nodes built by a codemod have `start == -1`. As
+in LibCST, nodes compare and hash by identity (a fix names the very node it replaces); compare
+`text` to compare source.
 
 On top of the bytes, nodes offer views that read the instruction exactly as BuildKit does
 (joined continuation lines, flags without their quotes, JSON arguments, heredoc bodies...).
@@ -15,7 +17,7 @@ import csv
 import dataclasses
 from bisect import bisect_right
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple, TypeAlias, TypeVar
 
@@ -46,10 +48,10 @@ Child: TypeAlias = "Token | Node"
 N = TypeVar("N", bound="Node")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Node:
     children: tuple[Child, ...]
-    start: int = field(default=-1, compare=False)
+    start: int = -1
 
     def __init__(self, children: tuple[Child, ...], start: int = -1) -> None:
         # Faster than the frozen dataclass's per-field object.__setattr__; parsing makes many.
@@ -89,11 +91,11 @@ class Node:
         return tuple(child for child in self.children if isinstance(child, kind))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Escaped(Node):
     """A node whose views depend on the file's escape character (`\\` or a backtick)."""
 
-    escape: str = field(default="\\", compare=False)
+    escape: str = "\\"
 
     def __init__(self, children: tuple[Child, ...], start: int = -1, escape: str = "\\") -> None:
         fields = self.__dict__
@@ -102,7 +104,7 @@ class _Escaped(Node):
         fields["escape"] = escape
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Directive(Node):
     """A parser directive line such as `# syntax=docker/dockerfile:1`."""
 
@@ -121,7 +123,7 @@ class Directive(Node):
         return self._match[1]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Comment(Node):
     """A comment line, at the top level or inside a continued instruction."""
 
@@ -131,14 +133,14 @@ class Comment(Node):
         return self._joined("COMMENT")[1:].strip(buildkit.GO_SPACE)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Keyword(Node):
     @property
     def value(self) -> str:
         return self._joined("KEYWORD")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Flag(_Escaped):
     """A leading `--name=value` word; `value` and friends are read as BuildKit reads them."""
 
@@ -178,7 +180,7 @@ class Flag(_Escaped):
         return next((value for k, value in self.options if k == key), None)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Arguments(Node):
     @property
     def value(self) -> str:
@@ -186,7 +188,7 @@ class Arguments(Node):
         return self._joined("ARGS")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Heredoc(Node):
     """A heredoc body and its terminator line."""
 
@@ -219,7 +221,7 @@ class Heredoc(Node):
         return self.body
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Instruction(_Escaped):
     """One instruction: its keyword, flags, arguments (or ONBUILD trigger) and heredocs."""
 
@@ -315,7 +317,7 @@ class Span:
     end_location: Location
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Stage:
     """A build stage: its FROM instruction and the instructions up to the next FROM."""
 
@@ -345,7 +347,7 @@ class Stage:
         return flag.value if flag else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Dockerfile(_Escaped):
     """The whole file. `parse(text).text == text` for every input."""
 
