@@ -123,6 +123,8 @@ AGREEMENT = {
     "non-ASCII flag": "RUN --x=é y\n",
     "odd HEALTHCHECK blanks": "HEALTHCHECK CMD\u0105x\n",
     "empty keyword line": "\\\n\n",
+    "empty keyword line continued by blanks": "\\\n \\",
+    "empty keyword line of blanks between instructions": "FROM a\n \\\n\t\\\n\nRUN x\n",
     "end of flags cut by a continuation": "RUN -\\\n- x\nONBUILD RUN --a -\\\n- b\n",
     "ONBUILD ONBUILD without a trigger": "ONBUILD ONBUILD\n",
 }

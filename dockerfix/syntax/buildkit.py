@@ -67,7 +67,7 @@ def is_go_space_only(text: str) -> bool:
 def split_command(line: str) -> tuple[int, int, int]:
     """splitCommand's cut points in `line`: keyword start, keyword end, rest start (-1: none)."""
     body_start = len(line) - len(line.lstrip(GO_SPACE))
-    body_end = len(line.rstrip(GO_SPACE))
+    body_end = max(body_start, len(line.rstrip(GO_SPACE)))  # blanks only: an empty keyword
     separator = SEPARATOR_RUN.search(line, body_start, body_end)
     if separator is None:
         return body_start, body_end, -1
