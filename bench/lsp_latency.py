@@ -28,6 +28,7 @@ import contextlib
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -49,12 +50,16 @@ def _dockerfix_lsp() -> list[str]:
     return [str(beside) if beside.exists() else "dockerfix-lsp"]
 
 
+# dockerfix-lsp logs where each check's time went (parse, check, fixes, lsp) at debug level.
+STEPS_LOG = Path(tempfile.gettempdir()) / "dockerfix-lsp-latency.log"
+DEBUG = ["--log-level", "debug", "--log-file", str(STEPS_LOG)]
+
 # name -> (command, initializationOptions)
 SERVERS: dict[str, tuple[list[str], Any]] = {
     # every rule on, including those off by default
-    "dockerfix": (_dockerfix_lsp(), {"settings": {"select": ["ALL"]}}),
+    "dockerfix": ([*_dockerfix_lsp(), *DEBUG], {"settings": {"select": ["ALL"]}}),
     # the same server with every rule off: parsing and the LSP adapter alone
-    "dockerfix (no rules)": (_dockerfix_lsp(), {"settings": {"ignore": ["ALL"]}}),
+    "dockerfix (no rules)": ([*_dockerfix_lsp(), *DEBUG], {"settings": {"ignore": ["ALL"]}}),
     "tally": (["tally", "lsp", "--stdio"], None),
     "dockerfile-language-server-nodejs": (["docker-langserver", "--stdio"], None),
 }
@@ -218,9 +223,28 @@ def _summary(values: list[float]) -> dict[str, float]:
     }
 
 
+_STEP = re.compile(r"(\w+) ([\d.]+) ms")
+
+
+def server_steps(version_from: int) -> dict[str, dict[str, float]]:
+    """p50/p95 of each step of dockerfix-lsp's checks (from its debug log), for the checks of
+    versions >= `version_from` (the measured edits)."""
+    steps: dict[str, list[float]] = {}
+    if not STEPS_LOG.exists():
+        return {}
+    for line in STEPS_LOG.read_text().splitlines():
+        match = re.search(r" v(\d+): (parse .*)$", line)
+        if match is None or int(match.group(1)) < version_from:
+            continue
+        for step, milliseconds in _STEP.findall(match.group(2)):
+            steps.setdefault(step, []).append(float(milliseconds) / 1e3)
+    return {step: _summary(values) for step, values in steps.items()}
+
+
 async def measure(
     name: str, command: list[str], options: Any, text: str, *, edits: int, warmup: int
 ) -> dict[str, Any]:
+    STEPS_LOG.unlink(missing_ok=True)
     process = await asyncio.create_subprocess_exec(
         *command,
         stdin=asyncio.subprocess.PIPE,
@@ -307,6 +331,7 @@ async def measure(
         return {
             "server": name,
             "command": " ".join(command),
+            "server_steps_ms": server_steps(version_from=2 + warmup),
             "sync": "incremental" if incremental else "full",
             "edits": edits,
             "open_ms": round(open_seconds * 1e3, 1),
@@ -413,6 +438,12 @@ def main() -> None:
             f"| {r['server']} | {r['sync']} | {d.get('p50')} / {d.get('p95')} | "
             f"{c.get('p50')} / {c.get('p95')} | {r['diagnostics_at_end']} |"
         )
+    for r in results:
+        if r.get("server_steps_ms"):
+            steps = ", ".join(
+                f"{step} {v['p50']} / {v['p95']}" for step, v in r["server_steps_ms"].items()
+            )
+            print(f"\n{r['server']}, inside the server, p50 / p95 ms: {steps}")
     if engine:
         p, c = engine["parse_ms"], engine["check_ms"]
         print(

@@ -216,7 +216,14 @@ def _main(
 
     from dockerfix.runner import Job  # noqa: PLC0415 - imports the engine and every rule
 
-    job = Job(mode, config, unsafe=config.unsafe_fixes, diff=diff, verbose=verbose)
+    job = Job(
+        mode,
+        config,
+        unsafe=config.unsafe_fixes,
+        diff=diff,
+        verbose=verbose,
+        edits=fmt in ("json", "sarif"),
+    )
     if verbose:
         where = config_path if config_path is not None else "none (defaults)"
         _note(f"config: {where}", err_color)

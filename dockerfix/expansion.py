@@ -74,6 +74,8 @@ class Scan:
 
 def process_word(word: str, env: Mapping[str, str], escape: str = "\\") -> Expansion:
     """`Lex.ProcessWordWithMatches(word, env)`; raises ExpansionError where BuildKit errors."""
+    if _is_plain(word, escape):
+        return Expansion(word, frozenset(), frozenset())
     lexer = _Lexer(word, env, escape)
     result = lexer.process_stop_on(None, raw_escapes=False)
     return Expansion(result, frozenset(lexer.matched), frozenset(lexer.unmatched))
@@ -87,6 +89,8 @@ def scan_word(
     `skip_quotes` is `Lex.SkipProcessQuotes`, used (with the `\\` escape) for heredoc bodies
     (`dispatch`, ExpandRaw): quotes are kept as they are.
     """
+    if _is_plain(word, escape):
+        return Scan(word, (), ())
     lexer = _Lexer(word, env, escape, skip_quotes)
     try:
         result = lexer.process_stop_on(None, raw_escapes=False)
@@ -159,6 +163,15 @@ def platform_flags(tree: Dockerfile) -> Iterator[PlatformFlag]:
         except ExpansionError:
             continue
         yield PlatformFlag(stage, flag, expansion, args)
+
+
+# What the lexer treats specially besides the escape character: without any of them a word
+# expands to itself (most words: the check of a large file runs thousands).
+_SPECIAL = re.compile("[$<'\"]")
+
+
+def _is_plain(word: str, escape: str) -> bool:
+    return escape not in word and _SPECIAL.search(word) is None
 
 
 def _is_digit(ch: str) -> bool:

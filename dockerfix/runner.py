@@ -44,6 +44,9 @@ class Job:
     unsafe: bool = False
     diff: bool = False  # also make a unified diff (--diff, or --check --diff)
     verbose: bool = False
+    # Findings carry their fixes' edits (the JSON and SARIF reports show them); working out
+    # every remaining fix's edits costs as much as the check.
+    edits: bool = False
 
 
 @dataclass(frozen=True)
@@ -159,7 +162,7 @@ def process_text(
     try:
         if job.mode is Mode.REPORT:
             diagnostics = engine.check(text, config, dockerignore=dockerignore)
-            findings = _findings(text, diagnostics, job.unsafe)
+            findings = _findings(text, diagnostics, job.unsafe, job.edits)
             return FileResult(display, findings=findings, remaining=findings)
         fixed = engine.fix(text, config, unsafe=job.unsafe, dockerignore=dockerignore)
     except ParseError as exc:
@@ -171,8 +174,8 @@ def process_text(
             error=FileError("internal", f"internal error, please report it: {detail.strip()}"),
         )
     changed = fixed.text != text
-    fixes = _findings(text, fixed.applied, True)
-    remaining = _findings(fixed.text, fixed.remaining, job.unsafe)
+    fixes = _findings(text, fixed.applied, True, job.edits)
+    remaining = _findings(fixed.text, fixed.remaining, job.unsafe, job.edits)
     result = FileResult(
         display,
         findings=remaining if job.mode is Mode.WRITE else fixes,
@@ -181,7 +184,7 @@ def process_text(
         changed=changed,
         build_flags=tuple(fixed.build_flags),
         converged=fixed.converged,
-        refused=_findings(text, fixed.refused, job.unsafe),
+        refused=_findings(text, fixed.refused, job.unsafe, job.edits),
     )
     if job.diff and changed:
         result = replace(result, diff=unified_diff(text, fixed.text, display))
@@ -259,7 +262,9 @@ class _Positions:
         )
 
 
-def _findings(text: str, diagnostics: Sequence[Diagnostic], unsafe: bool) -> tuple[Finding, ...]:
+def _findings(
+    text: str, diagnostics: Sequence[Diagnostic], unsafe: bool, with_edits: bool
+) -> tuple[Finding, ...]:
     if not diagnostics:
         return ()
     positions = _Positions(text)
@@ -267,7 +272,7 @@ def _findings(text: str, diagnostics: Sequence[Diagnostic], unsafe: bool) -> tup
     for d in diagnostics:
         fix = d.fix
         edits: tuple[Replacement, ...] = ()
-        if fix is not None:
+        if fix is not None and with_edits:
             edits = tuple(
                 Replacement(
                     positions.range(

@@ -104,17 +104,7 @@ async def test_open_publishes_the_engines_findings(
         if finding.fix is None:
             assert fix is None
         else:
-            assert fix["safety"] == str(finding.fix.safety)
-            edits = [
-                types.TextEdit(
-                    types.Range(
-                        types.Position(**e["range"]["start"]), types.Position(**e["range"]["end"])
-                    ),
-                    e["newText"],
-                )
-                for e in fix["edits"]
-            ]
-            assert apply_edits(text, edits) == apply(text, list(finding.fix.edits))
+            assert fix == {"title": finding.fix.title, "safety": str(finding.fix.safety)}
 
 
 async def test_pull_diagnostics_for_clients_that_pull(pull: Session, tmp_path: Path) -> None:

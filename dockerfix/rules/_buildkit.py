@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from dockerfix import semantics
 from dockerfix.expansion import AUTOMATIC_ARGS, scan_word
-from dockerfix.semantics import Image, Model
+from dockerfix.semantics import Image
 from dockerfix.syntax import Dockerfile, Instruction, Token, buildkit
 
 # convert.go nonEnvArgs: ARGs never put in the environment and never reported undefined.
@@ -316,9 +316,7 @@ class _Dispatcher:
         self.reported: set[tuple[int, int, str]] = set()
 
     def run(self) -> Dispatch:
-        model = Model(self.tree)
-        for info in model.stages:
-            stage = info.stage
+        for stage in self.tree.stages:
             base_name = scan_word(stage.base_image, self.globals.env, self.escape).result
             parent = self.by_name.get(base_name)
             if parent is not None:

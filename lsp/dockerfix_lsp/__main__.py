@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import sys
@@ -54,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     from dockerfix_lsp.server import create_server  # noqa: PLC0415 - imports every rule
 
     server = create_server()
+    _tune_garbage_collector()
     if args.tcp:
         server.start_tcp(args.host, args.port)
     else:
@@ -67,6 +69,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.shutdown()
     sys.stderr.flush()
     os._exit(0 if server.protocol.shut_down else 1)
+
+
+def _tune_garbage_collector() -> None:
+    """Collect cycles less often. A check builds and drops a tree of ~10^5 objects (freed by
+    reference counting: trees hold no cycles), which with the default thresholds triggers
+    about one full collection every two checks of a 1,000-line file, each traversing every
+    live object: a fifth of the check's time. Objects alive after start-up are frozen out of
+    the collections altogether."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 100)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Code actions: a quick fix per fixable finding, "ignore CODE for this instruction", fix-all.
 
-All of them are computed from the analysis of the document's current version: the findings
-carry their fixes as minimal edits already, so a code action costs a lookup, not a check.
+All of them are computed from the analysis of the document's current version, so a code action
+costs the edits of the fixes in its range, not a check.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def quick_fixes(analysis: Analysis, range_: types.Range, edits: Edits) -> list[t
     seen_ignores: set[tuple[str, int]] = set()
     for finding, diagnostic in in_range(analysis, range_):
         fix = finding.fix
-        if fix is not None:
+        if fix is not None and fix.edits:
             safe = is_safe(fix)
             title = f"{fix.title} ({finding.code})"
             if not safe:

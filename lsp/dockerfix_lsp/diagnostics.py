@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,6 +76,7 @@ class Analysis:
     fixed: dict[bool, FixResult | None] = field(default_factory=dict)
     serial: int = 0  # equal serials: equal diagnostics (the pull result id)
     config_error: str | None = None  # the project's config file could not be used
+    timings: dict[str, float] = field(default_factory=dict)  # seconds, by step (debug log)
 
     @property
     def version(self) -> int:
@@ -108,8 +110,17 @@ class Analysis:
 
 
 def analyze(request: Request) -> Analysis:
+    started = time.perf_counter()
     analysis = _analyze(request)
     analysis.diagnostics_json = json.dumps(analysis.diagnostics)
+    analysis.timings["total"] = time.perf_counter() - started
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug(
+            "%s v%d: %s",
+            request.uri,
+            request.version,
+            ", ".join(f"{k} {v * 1e3:.1f} ms" for k, v in analysis.timings.items()),
+        )
     return analysis
 
 
@@ -134,6 +145,7 @@ def _analyze(request: Request) -> Analysis:
             types.DiagnosticSeverity.Warning,
             at=nul,
         )
+    started = time.perf_counter()
     try:
         analysis.tree = parse(text)
     except ParseError as error:
@@ -141,16 +153,23 @@ def _analyze(request: Request) -> Analysis:
         return _problem(analysis, error.message, PARSE_ERROR, types.DiagnosticSeverity.Error, at)
     except Exception:
         return _internal_error(analysis)
+    parsed = time.perf_counter()
     try:
         analysis.findings = engine.check_tree(
             analysis.tree, request.config, dockerignore=request.dockerignore
         )
     except Exception:
         return _internal_error(analysis)
+    checked = time.perf_counter()
     for finding in analysis.findings:
         diagnostic = to_lsp(finding, index)
         analysis.pairs.append((finding, diagnostic))
         analysis.diagnostics.append(diagnostic)
+    analysis.timings.update(
+        parse=parsed - started,
+        check=checked - parsed,
+        lsp=time.perf_counter() - checked,
+    )
     return analysis
 
 
@@ -160,7 +179,7 @@ def to_lsp(finding: Diagnostic, index: LineIndex) -> JSON:
     # A finding that ends at the start of a line ends, for people, at the end of the last one.
     if end["character"] == 0 and end["line"] > start["line"]:
         end = index.json_position(index.line_end(end["line"] - 1))
-    data: JSON = {"name": finding.name, "fix": fix_data(finding.fix, index)}
+    data: JSON = {"name": finding.name, "fix": fix_data(finding.fix)}
     if finding.build_flags:
         data["buildFlags"] = list(finding.build_flags)
     diagnostic: JSON = {
@@ -176,18 +195,12 @@ def to_lsp(finding: Diagnostic, index: LineIndex) -> JSON:
     return diagnostic
 
 
-def fix_data(fix: Fix | None, index: LineIndex) -> JSON | None:
-    """A fix as JSON: title, safety, and its edits as LSP text edits."""
+def fix_data(fix: Fix | None) -> JSON | None:
+    """A fix as JSON: its title and safety. Its edits are worked out when a code action asks
+    for them: on a large file, every fix's edits cost more than the check itself."""
     if fix is None:
         return None
-    return {
-        "title": fix.title,
-        "safety": str(fix.safety),
-        "edits": [
-            {"range": index.json_range(edit.start, edit.end), "newText": edit.text}
-            for edit in fix.edits
-        ],
-    }
+    return {"title": fix.title, "safety": str(fix.safety)}
 
 
 def text_edits(fix: Fix, index: LineIndex) -> list[types.TextEdit]:

@@ -30,6 +30,7 @@ class Document:
     version: int
     text: str
     _index: LineIndex | None = field(default=None, repr=False)
+    changed_at: float = 0.0  # perf_counter() of the last change (for the debug log)
 
     @property
     def index(self) -> LineIndex:

@@ -19,6 +19,7 @@ import dataclasses
 import inspect
 import json
 import logging
+import time
 from collections.abc import Callable, Generator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -451,6 +452,10 @@ class DockerfixServer(LanguageServer):
             types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS,
             f'{{"uri":{uri},"version":{analysis.version},"diagnostics":{analysis.diagnostics_json}}}',
         )
+        document = self.documents.get(analysis.request.uri)
+        if document is not None and logger.isEnabledFor(logging.DEBUG):
+            since = time.perf_counter() - document.changed_at
+            logger.debug("published v%d, %.1f ms after its change", analysis.version, since * 1e3)
 
     async def current(self, uri: str) -> Analysis | None:
         """The analysis of the document's current version (waits for it if needed); None for
@@ -624,6 +629,7 @@ def create_server(debounce: float = 0.0) -> DockerfixServer:
         for change in params.content_changes:
             document.apply(change)
         document.version = params.text_document.version
+        document.changed_at = time.perf_counter()
         server.schedule(document)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
