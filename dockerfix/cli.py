@@ -122,6 +122,19 @@ def _codes(values: Sequence[str]) -> tuple[str, ...]:
     help="Also print the config used, skipped files and per-file timings.",
 )
 @click.option("--no-color", is_flag=True, help="No colour (colour is only used on a terminal).")
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Check every file, even those whose results are cached from an earlier run.",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="DOCKERFIX_CACHE_DIR",
+    show_envvar=True,
+    help="Where results are cached (default: .dockerfix_cache beside the config file, or in "
+    "the current directory).",
+)
 @click.version_option(package_name="dockerfix", prog_name="dockerfix")
 def cli(**options: Any) -> None:
     """Modernize Dockerfiles for BuildKit, without ever corrupting them.
@@ -171,6 +184,8 @@ def _main(
     quiet: bool,
     verbose: bool,
     no_color: bool,
+    no_cache: bool,
+    cache_dir: Path | None,
 ) -> int:
     color = not no_color and "NO_COLOR" not in os.environ and _isatty(sys.stdout)
     err_color = not no_color and "NO_COLOR" not in os.environ and _isatty(sys.stderr)
@@ -224,6 +239,12 @@ def _main(
         verbose=verbose,
         edits=fmt in ("json", "sarif"),
     )
+    if not no_cache and paths != ("-",):
+        from dockerfix.cache import DIRECTORY_NAME, ResultCache  # noqa: PLC0415
+
+        root = cache_dir or settings.base / DIRECTORY_NAME
+        # --verbose only changes how internal errors read, and those are never cached.
+        job = replace(job, cache=ResultCache.at(root, repr(replace(job, verbose=False))))
     if verbose:
         where = config_path if config_path is not None else "none (defaults)"
         _note(f"config: {where}", err_color)
@@ -322,10 +343,8 @@ def _run_paths(
 
         def on_result(r: FileResult) -> None:
             counts = f"{len(r.findings)} findings, {len(r.fixes)} fixes"
-            _note(
-                f"{r.path}: {r.error.message if r.error else counts} ({r.seconds * 1000:.1f} ms)",
-                err_color,
-            )
+            timing = "cached" if r.cached else f"{r.seconds * 1000:.1f} ms"
+            _note(f"{r.path}: {r.error.message if r.error else counts} ({timing})", err_color)
 
     if progress and len(tasks) > PROGRESS_ABOVE:
         result.results.extend(_with_progress(tasks, job, jobs, on_result))

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dockerfix import engine
+from dockerfix.cache import ResultCache, reusable
 from dockerfix.config import Config
 from dockerfix.diagnostics import Diagnostic, Safety
 from dockerfix.files import Source, SourceError, atomic_write, read_dockerignore, read_source
@@ -47,6 +48,7 @@ class Job:
     # Findings carry their fixes' edits (the JSON and SARIF reports show them); working out
     # every remaining fix's edits costs as much as the check.
     edits: bool = False
+    cache: ResultCache | None = None
 
 
 @dataclass(frozen=True)
@@ -145,7 +147,15 @@ def process(task: Task, job: Job) -> FileResult:
         return FileResult(task.display, error=FileError("input", exc.message, exc.line, exc.column))
     assert source.path is not None
     dockerignore = read_dockerignore(source.path)
+    cache, key = job.cache, ""
+    if cache is not None:
+        key = cache.key(task.display, source.text, task.ignore, dockerignore)
+        cached = cache.get(key)
+        if cached is not None:
+            return replace(cached, seconds=time.perf_counter() - started, cached=True)
     result = process_text(source, task.display, job, task.ignore, dockerignore)
+    if cache is not None and reusable(result, job.mode):
+        cache.put(key, result)
     return replace(result, seconds=time.perf_counter() - started)
 
 

@@ -10,6 +10,15 @@ CORPUS = SHARED / "corpus" / "buildkit-parser"
 CASES = SHARED / "cases"
 
 
+@pytest.fixture(autouse=True)
+def _result_cache_outside_the_tree(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CLI's result cache (on by default) goes to a directory of its own per test, so that
+    tests comparing a tree before and after a run see only what the run did to the files."""
+    monkeypatch.setenv("DOCKERFIX_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
 def shared_dockerfiles() -> list[Path]:
     """Every Dockerfile the shared material provides (fixtures and acceptance cases)."""
     assert SHARED.is_dir(), f"{SHARED} is missing: tests read the shared material beside the repo"

@@ -185,8 +185,8 @@ def test_no_dockerfiles_is_a_warning_not_an_error(tmp_path: Path) -> None:
 def test_many_files_in_a_pool_match_an_inline_run(tmp_path: Path) -> None:
     files = {f"svc-{i:02d}/Dockerfile": BARE if i % 3 else FIXED for i in range(60)}
     write(tmp_path, files)
-    inline = run("--check", *ONLY, "--jobs", "1", cwd=tmp_path)
-    pooled = run("--check", *ONLY, "--jobs", "2", cwd=tmp_path)
+    inline = run("--check", *ONLY, "--jobs", "1", "--no-cache", cwd=tmp_path)
+    pooled = run("--check", *ONLY, "--jobs", "2", "--no-cache", cwd=tmp_path)
     assert inline.returncode == pooled.returncode == 1
     assert inline.stdout == pooled.stdout
     assert "60 files scanned: 40 would change." in pooled.stdout

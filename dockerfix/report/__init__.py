@@ -78,6 +78,7 @@ class FileResult:
     converged: bool = True
     refused: tuple[Finding, ...] = ()
     seconds: float = 0.0
+    cached: bool = False  # from the result cache, not checked again
 
 
 @dataclass
