@@ -52,7 +52,8 @@ def required_version(tree: Dockerfile) -> tuple[Version, str] | None:
     best: tuple[Version, str] | None = None
     for instruction in tree.instructions:
         for target in (instruction, instruction.trigger):
-            if target is None:
+            # Each feature is a flag, a heredoc or an ADD source: most instructions have none.
+            if target is None or not (target.flags or target.heredocs or target.name == "ADD"):
                 continue
             for version, feature, used in FEATURES:
                 if (best is None or version > best[0]) and used(target):
