@@ -13,7 +13,7 @@ from functools import lru_cache
 from dockerfix.config import Config
 from dockerfix.diagnostics import Diagnostic, Fix, Safety
 from dockerfix.rules import ALL_RULES
-from dockerfix.rules.base import Context, Report, Rule, iter_rule_hooks
+from dockerfix.rules.base import Context, Report, Rule
 from dockerfix.semantics import Model
 from dockerfix.suppressions import find as find_suppressions
 from dockerfix.syntax import Dockerfile, ParseError, parse
@@ -47,10 +47,19 @@ class FixResult:
         return list(dict.fromkeys(flag for d in self.applied for flag in d.build_flags))
 
 
+# Configs are compared by identity: a run checks thousands of texts with one config (which,
+# holding the rule options' mappings, cannot be hashed).
+_ENABLED: dict[int, tuple[Config, list[type[Rule]]]] = {}
+
+
 def enabled_rules(config: Config) -> list[type[Rule]]:
-    return [
-        rule for rule in ALL_RULES if config.enables(rule.code, rule.name, rule.default_enabled)
-    ]
+    cached = _ENABLED.get(id(config))
+    if cached is None or cached[0] is not config:
+        if len(_ENABLED) >= 64:
+            _ENABLED.clear()
+        rules = [r for r in ALL_RULES if config.enables(r.code, r.name, r.default_enabled)]
+        cached = _ENABLED[id(config)] = (config, rules)
+    return cached[1]
 
 
 def check(
@@ -81,16 +90,15 @@ def check_tree(
 
 
 def _run(rules: list[Rule], context: Context) -> None:
-    hooks = {id(rule): set(iter_rule_hooks(rule)) for rule in rules}
     tree, model = context.tree, context.model
     for rule in rules:
-        if "visit_dockerfile" in hooks[id(rule)]:
+        if "visit_dockerfile" in rule.hooks:
             rule.visit_dockerfile(tree)
-    stage_rules = [r for r in rules if "visit_stage" in hooks[id(r)]]
+    stage_rules = [r for r in rules if "visit_stage" in r.hooks]
     for stage in model.stages:
         for rule in stage_rules:
             rule.visit_stage(stage)
-    instruction_rules = [r for r in rules if "visit_instruction" in hooks[id(r)]]
+    instruction_rules = [r for r in rules if "visit_instruction" in r.hooks]
     if instruction_rules:
         for instruction in tree.instructions:
             owner = model.stage_of(instruction)

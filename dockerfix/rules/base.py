@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -58,6 +58,13 @@ class Rule:
     default_enabled: ClassVar[bool] = True
     VALID: ClassVar[tuple[str, ...]] = ()
     INVALID: ClassVar[tuple[Invalid, ...]] = ()
+    # The `visit_*` hooks the class implements (the engine calls only those).
+    hooks: ClassVar[frozenset[str]] = frozenset()
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        names = ("visit_dockerfile", "visit_stage", "visit_instruction")
+        cls.hooks = frozenset(n for n in names if getattr(cls, n) is not getattr(Rule, n))
 
     def __init__(self, context: Context) -> None:
         self.context = context
@@ -125,12 +132,6 @@ def _sections(doc: str) -> dict[str, str]:
         elif current is not None:
             current.append(line)
     return {key: "\n".join(lines).strip() for key, lines in sections.items()}
-
-
-def iter_rule_hooks(rule: Rule) -> Iterator[str]:
-    for hook in ("visit_dockerfile", "visit_stage", "visit_instruction"):
-        if getattr(type(rule), hook) is not getattr(Rule, hook):
-            yield hook
 
 
 __all__ = ["REMOVE", "Context", "Invalid", "Rule"]
