@@ -15,6 +15,7 @@ from dockerfix.diagnostics import Diagnostic, Fix, Safety
 from dockerfix.rules import ALL_RULES
 from dockerfix.rules.base import Context, Report, Rule
 from dockerfix.semantics import Model
+from dockerfix.suppressions import experimental_checks, opts_in
 from dockerfix.suppressions import find as find_suppressions
 from dockerfix.syntax import Dockerfile, ParseError, parse
 from dockerfix.syntax.transform import Edit, apply, edits
@@ -49,17 +50,26 @@ class FixResult:
 
 # Configs are compared by identity: a run checks thousands of texts with one config (which,
 # holding the rule options' mappings, cannot be hashed).
-_ENABLED: dict[int, tuple[Config, list[type[Rule]]]] = {}
+_ENABLED: dict[tuple[int, frozenset[str]], tuple[Config, list[type[Rule]]]] = {}
 
 
-def enabled_rules(config: Config) -> list[type[Rule]]:
-    cached = _ENABLED.get(id(config))
+def enabled_rules(config: Config, experimental: frozenset[str] = frozenset()) -> list[type[Rule]]:
+    """The rules `config` turns on, for a file whose `# check=` directive turns on the
+    `experimental` BuildKit checks (as a default: the config's selectors still decide)."""
+    key = (id(config), experimental)
+    cached = _ENABLED.get(key)
     if cached is None or cached[0] is not config:
         if len(_ENABLED) >= 64:
             _ENABLED.clear()
-        rules = [r for r in ALL_RULES if config.enables(r.code, r.name, r.default_enabled)]
-        cached = _ENABLED[id(config)] = (config, rules)
+        rules = [r for r in ALL_RULES if config.enables(r.code, r.name, _default(r, experimental))]
+        cached = _ENABLED[key] = (config, rules)
     return cached[1]
+
+
+def _default(rule: type[Rule], experimental: frozenset[str]) -> bool:
+    if rule.experimental and rule.buildkit_check is not None:
+        return opts_in(experimental, rule.buildkit_check)
+    return rule.default_enabled
 
 
 def check(
@@ -76,7 +86,7 @@ def check_tree(
     tree: Dockerfile, config: Config, *, dockerignore: str | None = None
 ) -> list[Diagnostic]:
     context = Context(tree, Model(tree), config, dockerignore)
-    rules = [rule(context) for rule in enabled_rules(config)]
+    rules = [rule(context) for rule in enabled_rules(config, experimental_checks(tree))]
     _run(rules, context)
     suppressions = find_suppressions(tree)
     found = []

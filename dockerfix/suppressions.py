@@ -1,4 +1,4 @@
-"""Inline suppressions: dockerfix's own comments and BuildKit's `# check=skip=` settings.
+"""Inline suppressions: dockerfix's own comments and BuildKit's `# check=` settings.
 
 - `# dockerfix: ignore[CODE,...]` (or bare `# dockerfix: ignore`) in the comment block right
   above an instruction silences those rules for that instruction.
@@ -6,6 +6,8 @@
 - For rules that mirror a BuildKit check, BuildKit's own `# check=skip=Name,...` directive
   (or `skip=all`) and, as in dockerfile 1.21+, a `# check=skip=...` comment right above an
   instruction are honoured. Like BuildKit, the value ends at the first space.
+- BuildKit's experimental checks run only where the `# check=experimental=Name,...` directive
+  (or `experimental=all`) asks for them: `experimental_checks` reads that list.
 """
 
 from __future__ import annotations
@@ -56,13 +58,31 @@ def _codes(listed: str | None) -> set[str]:
 
 
 def _skip_list(value: str) -> set[str]:
-    """BuildKit's ParseLintOptions, for the `skip` key only (names are case-insensitive)."""
-    skipped: set[str] = set()
+    return _lint_option(value, "skip")
+
+
+def _lint_option(value: str, wanted: str) -> set[str]:
+    """The check names of one key (`skip`, `experimental`) of BuildKit's ParseLintOptions,
+    lower-cased; `all` becomes ALL."""
+    names: set[str] = set()
     for part in value.split(";"):
-        key, _, names = part.partition("=")
-        if key.strip().lower() == "skip":
-            skipped |= {n.strip().lower() for n in names.split(",") if n.strip()}
-    return {ALL} if "all" in skipped else skipped
+        key, _, listed = part.partition("=")
+        if key.strip().lower() == wanted:
+            names |= {n.strip().lower() for n in listed.split(",") if n.strip()}
+    return {ALL} if "all" in names else names
+
+
+def experimental_checks(tree: Dockerfile) -> frozenset[str]:
+    """The experimental BuildKit checks the file's `# check=` directive turns on (lower-case
+    names, or ALL)."""
+    check = tree.directive("check")
+    if check is None:
+        return frozenset()
+    return frozenset(_lint_option(check.value.split(" ")[0], "experimental"))
+
+
+def opts_in(experimental: frozenset[str], buildkit_check: str) -> bool:
+    return ALL in experimental or buildkit_check.lower() in experimental
 
 
 def find(tree: Dockerfile) -> Suppressions:

@@ -168,6 +168,31 @@ def test_definition_description_is_off_by_default() -> None:
     assert "BK020" in [d.code for d in check(source, Config(extend_select=("BK020",)))]
 
 
+UNDESCRIBED = "# a comment\nFROM scratch AS base\n"
+
+# An experimental check runs where the file's `# check=` directive asks for it, as in
+# BuildKit; the config's selectors still have the last word.
+EXPERIMENTAL = [
+    ("experimental=InvalidDefinitionDescription", Config(), True),
+    ("experimental=all", Config(), True),
+    ("experimental=invaliddefinitiondescription", Config(), True),
+    ("error=true;experimental=JSONArgsRecommended,InvalidDefinitionDescription", Config(), True),
+    ("experimental=JSONArgsRecommended", Config(), False),
+    ("skip=InvalidDefinitionDescription;experimental=all", Config(), False),
+    ("experimental=all", Config(ignore=("BK020",)), False),
+    ("experimental=all", Config(select=("DF",)), False),
+    ("experimental=all", Config(select=("BK",)), True),
+]
+
+
+@pytest.mark.parametrize(("directive", "config", "reported"), EXPERIMENTAL)
+def test_experimental_checks_follow_the_check_directive(
+    directive: str, config: Config, reported: bool
+) -> None:
+    source = f"# check={directive}\n{UNDESCRIBED}"
+    assert ("BK020" in [d.code for d in check(source, config)]) is reported
+
+
 # -- CopyIgnoredFile: a .dockerignore is a side input -----------------------------------------
 
 COPY_IGNORED = [

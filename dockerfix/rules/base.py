@@ -56,6 +56,9 @@ class Rule:
     severity: ClassVar[Severity] = Severity.WARNING
     buildkit_check: ClassVar[str | None] = None
     default_enabled: ClassVar[bool] = True
+    # A BuildKit experimental check: off by default, on where the file's `# check=` directive
+    # lists it under `experimental=` (or says `experimental=all`), as in BuildKit.
+    experimental: ClassVar[bool] = False
     VALID: ClassVar[tuple[str, ...]] = ()
     INVALID: ClassVar[tuple[Invalid, ...]] = ()
     # The `visit_*` hooks the class implements (the engine calls only those).

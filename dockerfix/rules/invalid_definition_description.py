@@ -40,7 +40,9 @@ class InvalidDefinitionDescription(Rule):
     ## What it does
     Reports a comment right above `FROM ... AS name` or `ARG` that does not start with the
     stage or argument name (BuildKit's experimental `InvalidDefinitionDescription` check). Off
-    by default, like in BuildKit (`# check=experimental=InvalidDefinitionDescription`).
+    by default, like in BuildKit; on where the file asks for it as BuildKit is asked
+    (`# check=experimental=InvalidDefinitionDescription` or `experimental=all`), or when
+    selected.
 
     ## Why is this bad?
     BuildKit reads the comment block right above a stage or an `ARG` as its description, shown
@@ -86,6 +88,7 @@ class InvalidDefinitionDescription(Rule):
     buildkit_check = "InvalidDefinitionDescription"
     fix_safety = Safety.SAFE
     default_enabled = False
+    experimental = True
 
     VALID = (
         "# foo this is the foo\nARG foo=bar\n\n# base this is the base image\nFROM scratch AS base\n",
