@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,10 @@ from lsprotocol import types
 
 from dockerfix.config import Config
 from dockerfix.config_file import Settings
-from dockerfix_lsp.code_actions import minimal_edits, wanted
+from dockerfix.diagnostics import Fix
+from dockerfix.syntax.transform import Edit
+from dockerfix_lsp.code_actions import Edits, minimal_edits, quick_fixes, wanted
+from dockerfix_lsp.diagnostics import Request, analyze
 from dockerfix_lsp.documents import Document
 from dockerfix_lsp.positions import LineIndex, offset_of_location
 from dockerfix_lsp.settings import ClientSettings, merge, parse_client_settings
@@ -194,3 +198,21 @@ def test_editor_settings_act_like_cli_flags_over_the_project_file(tmp_path: Path
     assert config.unsafe_fixes  # the file's true stays true
     assert config.syntax_directive == "d/f:1.7"
     assert merge(None, ClientSettings(), None) == Config()
+
+
+def test_a_fix_that_fails_is_not_offered_and_the_rest_still_is(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    text = "FROM alpine\nRUN echo hi\n"
+    analysis = analyze(Request("file:///Dockerfile", 1, text, Config(select=("DF001",)), 0))
+    (finding,) = analysis.findings
+
+    def broken() -> tuple[Edit, ...]:
+        raise RuntimeError("a bug in the rule's fix")
+
+    broken_fix = Fix(finding.fix.title, finding.fix.safety, broken) if finding.fix else None
+    analysis.pairs = [(replace(finding, fix=broken_fix), analysis.pairs[0][1])]
+    everything = types.Range(P(0, 0), P(2, 0))
+    actions = quick_fixes(analysis, everything, Edits("file:///Dockerfile", 1, versioned=True))
+    assert [a.title for a in actions] == ["Ignore DF001 for this instruction"]
+    assert "a bug in the rule's fix" in caplog.text

@@ -7,7 +7,9 @@ costs the edits of the fixes in its range, not a check.
 from __future__ import annotations
 
 import difflib
+import logging
 import re
+import traceback
 from bisect import bisect_right
 from collections.abc import Sequence
 
@@ -15,10 +17,12 @@ from cattrs import Converter
 from lsprotocol import types
 from pygls.protocol import default_converter
 
-from dockerfix.diagnostics import Diagnostic
+from dockerfix.diagnostics import Diagnostic, Fix
 from dockerfix.syntax import Comment, Dockerfile, Instruction, Token
 from dockerfix_lsp.diagnostics import JSON, Analysis, is_safe, text_edits
 from dockerfix_lsp.positions import LineIndex
+
+logger = logging.getLogger(__name__)
 
 FIX_ALL = "source.fixAll.dockerfix"
 QUICKFIX = types.CodeActionKind.QuickFix.value
@@ -81,7 +85,7 @@ def quick_fixes(analysis: Analysis, range_: types.Range, edits: Edits) -> list[t
     seen_ignores: set[tuple[str, int]] = set()
     for finding, diagnostic in in_range(analysis, range_):
         fix = finding.fix
-        if fix is not None and fix.edits:
+        if fix is not None and _edits_work_out(fix, analysis):
             safe = is_safe(fix)
             title = f"{fix.title} ({finding.code})"
             if not safe:
@@ -103,6 +107,16 @@ def quick_fixes(analysis: Analysis, range_: types.Range, edits: Edits) -> list[t
             seen_ignores.add(key)
             ignores.append(ignore_action(analysis, finding, diagnostic, edits))
     return actions + ignores
+
+
+def _edits_work_out(fix: Fix, analysis: Analysis) -> bool:
+    """Whether the fix's edits (worked out now, on first use) change anything; a rule's bug in
+    them is logged and the fix not offered, like a failed check."""
+    try:
+        return bool(fix.edits)
+    except Exception:
+        logger.error("a fix failed in %s:\n%s", analysis.request.uri, traceback.format_exc())
+        return False
 
 
 def ignore_action(
