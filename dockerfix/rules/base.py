@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -117,6 +117,18 @@ class Rule:
         )
 
 
+class RebuildFile(Transformer):
+    """A fix that rebuilds the whole file, worked out when applied rather than when reported
+    (a rule reporting on every stage of a large file would otherwise copy it every time)."""
+
+    def __init__(self, build: Callable[[Dockerfile], Dockerfile]) -> None:
+        self.build = build
+
+    def transform(self, node: Node) -> Node:
+        assert isinstance(node, Dockerfile), "the fix applies to the whole file"
+        return self.build(node)
+
+
 class _Replace(Transformer):
     def __init__(self, replacements: Replacements) -> None:
         self.replacements = replacements
@@ -137,4 +149,4 @@ def _sections(doc: str) -> dict[str, str]:
     return {key: "\n".join(lines).strip() for key, lines in sections.items()}
 
 
-__all__ = ["REMOVE", "Context", "Invalid", "Rule"]
+__all__ = ["REMOVE", "Context", "Invalid", "RebuildFile", "Rule"]

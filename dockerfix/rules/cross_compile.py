@@ -5,13 +5,14 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from functools import partial
 
 from dockerfix.conventions import Conventions, insert_flag
 from dockerfix.diagnostics import Safety, Severity
-from dockerfix.rules.base import Invalid, Rule
+from dockerfix.rules.base import Invalid, RebuildFile, Rule
 from dockerfix.semantics import StageInfo, assignments, substitute, unquote
 from dockerfix.shell import SimpleCommand, commands, effective_argv
-from dockerfix.syntax import Arguments, Comment, Heredoc, Instruction, Node, Token
+from dockerfix.syntax import Arguments, Comment, Dockerfile, Heredoc, Instruction, Node, Token
 
 # -- knowledge tables (BUILDKIT.md §5) -------------------------------------------------------
 
@@ -304,7 +305,7 @@ class CrossCompile(Rule):
             stage.stage.from_instruction,
             f"stage {_stage_name(stage)} compiles Go under emulation for every target platform; "
             "it can run natively on $BUILDPLATFORM and cross-compile with GOOS/GOARCH",
-            fix={self.context.tree: self._go_fix(stage, go)},
+            fix=RebuildFile(partial(self._go_fix, stage=stage, go=go)),
             title=f"Cross-compile stage {_stage_name(stage)} on $BUILDPLATFORM",
         )
 
@@ -326,8 +327,7 @@ class CrossCompile(Rule):
                 )
                 return
 
-    def _go_fix(self, stage: StageInfo, go: _GoStage) -> Node:
-        tree = self.context.tree
+    def _go_fix(self, tree: Dockerfile, stage: StageInfo, go: _GoStage) -> Dockerfile:
         conventions = Conventions(tree)
         replacements: dict[int, Node] = {}
         from_instruction = stage.stage.from_instruction

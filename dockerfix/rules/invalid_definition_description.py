@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 
 from dockerfix.conventions import Conventions
 from dockerfix.diagnostics import Safety
-from dockerfix.rules.base import Invalid, Rule
+from dockerfix.rules.base import Invalid, RebuildFile, Rule
 from dockerfix.syntax import Comment, Directive, Dockerfile, Instruction, Token
 from dockerfix.syntax.buildkit import GO_SPACE
-from dockerfix.syntax.nodes import Child, Node
-from dockerfix.syntax.transform import Transformer
+from dockerfix.syntax.nodes import Child
 
 # Comment lines that configure the instruction below them: BuildKit's `# check=...` (read
 # from the same PrevComment block, linter.WithMergedConfigFromComments) and dockerfix's own.
@@ -133,7 +133,7 @@ class InvalidDefinitionDescription(Rule):
         attached = any(_CONFIG_COMMENT.match(text) for text in texts) or any(
             text.startswith(key + " ") for text in texts for key in keys
         )
-        fix = None if attached else _Detach(block[-1])
+        fix = None if attached else RebuildFile(partial(_detached, last=block[-1]))
         self.report(
             instruction,
             f"Comment for {instruction.name} should follow the format: `# {example} <description>`",
@@ -142,19 +142,13 @@ class InvalidDefinitionDescription(Rule):
         )
 
 
-class _Detach(Transformer):
-    """Adds a bare `#` line after the comment `last` (when the fix is applied, not reported)."""
-
-    def __init__(self, last: Comment) -> None:
-        self.last = last
-
-    def transform(self, node: Node) -> Node:
-        assert isinstance(node, Dockerfile), "the fix applies to the whole file"
-        newline = Conventions(node).newline
-        bare = Comment((Token("COMMENT", "#"), Token("NEWLINE", newline)))
-        children: list[Child] = []
-        for child in node.children:
-            children.append(child)
-            if child is self.last:
-                children.append(bare)
-        return node.with_changes(children=tuple(children))
+def _detached(tree: Dockerfile, last: Comment) -> Dockerfile:
+    """The tree with a bare `#` line after the comment `last`."""
+    newline = Conventions(tree).newline
+    bare = Comment((Token("COMMENT", "#"), Token("NEWLINE", newline)))
+    children: list[Child] = []
+    for child in tree.children:
+        children.append(child)
+        if child is last:
+            children.append(bare)
+    return tree.with_changes(children=tuple(children))
