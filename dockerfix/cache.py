@@ -1,11 +1,13 @@
 """The result cache: a file whose content, settings and dockerfix are unchanged is not checked
 again (as ruff and black do).
 
-An entry is one file's `FileResult` as JSON, named by a hash of everything the result depends
-on: the file's text and displayed path, its per-file ignores and `.dockerignore`, the run's
-settings (mode, rules, options), and dockerfix itself (its version and the size and time of
-every module and the grammar, so an edited checkout does not reuse stale results). Entries are
-written atomically; an unreadable or corrupt entry is a miss, an unwritable cache directory
+Each file has one entry per run settings (mode, rules, options), named by a hash of those
+settings, the file's displayed path and its per-file ignores; it holds the file's
+`FileResult` as JSON and a hash of what else the result depends on: the file's text, its
+`.dockerignore`, and dockerfix itself (its version and the size and time of every module and
+the grammar, so an edited checkout does not reuse stale results). A changed file replaces its
+entry, so the cache grows with the number of files, not of edits. Entries are written
+atomically; an unreadable, corrupt or stale entry is a miss, an unwritable cache directory
 only costs the time it would have saved.
 """
 
@@ -19,7 +21,7 @@ from dataclasses import asdict, dataclass
 from functools import cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from dockerfix.report import FileError, FileResult, Finding, Mode, Range, Replacement
 
@@ -27,39 +29,48 @@ DIRECTORY_NAME = ".dockerfix_cache"
 _TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# dockerfix's result cache\n"
 
 
+class Key(NamedTuple):
+    entry: str  # the entry's file name: the settings, the path and its per-file ignores
+    inputs: str  # the rest: text, .dockerignore, dockerfix itself
+
+
 @dataclass(frozen=True)
 class ResultCache:
     directory: Path  # the versioned directory holding the entries
     settings: str  # what the run's results depend on besides the file (`Job`, in words)
+    fingerprint: str  # dockerfix itself
 
     @classmethod
     def at(cls, root: Path, settings: str) -> ResultCache:
-        return cls(root / _version(), _fingerprint() + "\n" + settings)
+        return cls(root / _version(), settings, _fingerprint())
 
     def key(
         self, display: str, text: str, ignore: tuple[str, ...], dockerignore: str | None
-    ) -> str:
-        digest = hashlib.blake2b(digest_size=20)
-        for part in (self.settings, display, ",".join(ignore)):
-            digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
-        digest.update(b"-" if dockerignore is None else b"+" + dockerignore.encode() + b"\0")
-        digest.update(text.encode())
-        return digest.hexdigest()
+    ) -> Key:
+        entry = _digest(self.settings, display, ",".join(ignore))
+        inputs = _digest(
+            self.fingerprint, "-" if dockerignore is None else "+" + dockerignore, text
+        )
+        return Key(entry, inputs)
 
-    def get(self, key: str) -> FileResult | None:
+    def get(self, key: Key) -> FileResult | None:
         try:
-            return _decode(json.loads((self.directory / key).read_bytes()))
+            stored = json.loads((self.directory / key.entry).read_bytes())
+            if stored["inputs"] != key.inputs:
+                return None
+            return _decode(stored["result"])
         except (OSError, ValueError, TypeError, KeyError):
             return None
 
-    def put(self, key: str, result: FileResult) -> None:
+    def put(self, key: Key, result: FileResult) -> None:
         try:
             self._prepare()
             fd, temporary = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
             try:
                 with os.fdopen(fd, "wb") as handle:
-                    handle.write(json.dumps(asdict(result)).encode())
-                os.replace(temporary, self.directory / key)
+                    stored = {"inputs": key.inputs, "result": asdict(result)}
+                    handle.write(json.dumps(stored).encode())
+                os.replace(temporary, self.directory / key.entry)
             except BaseException:
                 os.unlink(temporary)
                 raise
@@ -74,6 +85,13 @@ class ResultCache:
         # Git ignores it, and backup tools that honour CACHEDIR.TAG skip it.
         (root / ".gitignore").write_text("*\n")
         (root / "CACHEDIR.TAG").write_text(_TAG)
+
+
+def _digest(*parts: str) -> str:
+    digest = hashlib.blake2b(digest_size=20)
+    for part in parts:
+        digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
+    return digest.hexdigest()
 
 
 def reusable(result: FileResult, mode: Mode) -> bool:

@@ -147,16 +147,24 @@ def process(task: Task, job: Job) -> FileResult:
         return FileResult(task.display, error=FileError("input", exc.message, exc.line, exc.column))
     assert source.path is not None
     dockerignore = read_dockerignore(source.path)
-    cache, key = job.cache, ""
-    if cache is not None:
-        key = cache.key(task.display, source.text, task.ignore, dockerignore)
-        cached = cache.get(key)
-        if cached is not None:
-            return replace(cached, seconds=time.perf_counter() - started, cached=True)
-    result = process_text(source, task.display, job, task.ignore, dockerignore)
-    if cache is not None and reusable(result, job.mode):
-        cache.put(key, result)
+    if job.cache is None:
+        result = process_text(source, task.display, job, task.ignore, dockerignore)
+    else:
+        result = _through_cache(job.cache, source, task, job, dockerignore)
     return replace(result, seconds=time.perf_counter() - started)
+
+
+def _through_cache(
+    cache: ResultCache, source: Source, task: Task, job: Job, dockerignore: str | None
+) -> FileResult:
+    key = cache.key(task.display, source.text, task.ignore, dockerignore)
+    cached = cache.get(key)
+    if cached is not None:
+        return replace(cached, cached=True)
+    result = process_text(source, task.display, job, task.ignore, dockerignore)
+    if reusable(result, job.mode):
+        cache.put(key, result)
+    return result
 
 
 def process_text(

@@ -44,6 +44,17 @@ def test_a_changed_file_is_checked_again(tmp_path: Path) -> None:
     assert "fixed/Dockerfile:1:1: DF001" in again.stdout
 
 
+def test_an_edited_file_replaces_its_entry(tmp_path: Path) -> None:
+    write(tmp_path, FILES)
+    cache = tmp_path / "cache"
+    env = {"DOCKERFIX_CACHE_DIR": str(cache)}
+    for edit in range(3):
+        (tmp_path / "bare/Dockerfile").write_text(f"{BARE}RUN echo {edit}\n")
+        run(*ONLY, cwd=tmp_path, env=env)
+    entries = [p for p in cache.rglob("*") if p.is_file() and p.parent != cache]
+    assert len(entries) == len(FILES)
+
+
 @pytest.mark.parametrize(
     "change",
     [
