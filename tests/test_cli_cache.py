@@ -142,3 +142,13 @@ def test_an_unusable_cache_directory_only_costs_time(tmp_path: Path) -> None:
     assert cached(second.stderr) == set()
     assert (second.returncode, second.stdout) == (first.returncode, first.stdout)
     assert "DF001" in first.stdout
+
+
+def test_pool_workers_share_the_cache(tmp_path: Path) -> None:
+    files = {f"svc-{i:02d}/Dockerfile": BARE if i % 3 else FIXED for i in range(60)}
+    write(tmp_path, files)
+    first = run("--check", "--jobs", "2", "--verbose", *ONLY, cwd=tmp_path)
+    second = run("--check", "--jobs", "2", "--verbose", *ONLY, cwd=tmp_path)
+    assert cached(first.stderr) == set()
+    assert cached(second.stderr) == set(files)
+    assert (second.returncode, second.stdout) == (first.returncode, first.stdout)
