@@ -21,6 +21,9 @@ APT = "--mount=type=cache,target=/var/cache/apt,sharing=locked --mount=type=cach
 HOOK = APT_KEEP_DOWNLOADS
 PIP = "--mount=type=cache,target=/root/.cache/pip"
 GO = "--mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build"
+# Mounts go on lines of their own when the RUN spans lines or would grow past 100 columns.
+APT_LINES = APT.replace(" --mount", " \\\n    --mount")
+GO_LINES = GO.replace(" --mount", " \\\n    --mount")
 
 
 def fixed(source: str, unsafe: bool = False) -> str:
@@ -40,47 +43,47 @@ def fixed(source: str, unsafe: bool = False) -> str:
 APT_CASES = [
     (
         "FROM debian\nRUN apt-get update && apt-get install -y gcc && apt-get clean && rm -rf /var/lib/apt/lists/*\n",
-        f"FROM debian\nRUN {APT} {HOOK} && apt-get update && apt-get install -y gcc\n",
+        f"FROM debian\nRUN {APT_LINES} \\\n    {HOOK} && apt-get update && apt-get install -y gcc\n",
     ),
     (  # leading operators: the cleanup line goes, the continuation before it too
         "FROM debian\nRUN apt-get update \\\n    && apt-get install -y curl \\\n    && rm -rf /var/lib/apt/lists/*\n",
-        f"FROM debian\nRUN {APT} {HOOK} && apt-get update \\\n    && apt-get install -y curl\n",
+        f"FROM debian\nRUN {APT_LINES} \\\n    {HOOK} \\\n    && apt-get update \\\n    && apt-get install -y curl\n",
     ),
     (  # trailing operators
         "FROM debian\nRUN apt-get update && \\\n    apt-get install -y curl && \\\n    rm -rf /var/lib/apt/lists/*\n",
-        f"FROM debian\nRUN {APT} {HOOK} && apt-get update && \\\n    apt-get install -y curl\n",
+        f"FROM debian\nRUN {APT_LINES} \\\n    {HOOK} \\\n    && apt-get update && \\\n    apt-get install -y curl\n",
     ),
     (  # a comment inside the continuation survives; the line after it goes
         "FROM debian\nRUN apt-get update \\\n    && apt-get install -y curl \\\n    # cleanup\n    && rm -rf /var/lib/apt/lists/* \\\n    && echo done\n",
-        f"FROM debian\nRUN {APT} {HOOK} && apt-get update \\\n    && apt-get install -y curl \\\n    # cleanup\n    && echo done\n",
+        f"FROM debian\nRUN {APT_LINES} \\\n    {HOOK} \\\n    && apt-get update \\\n    && apt-get install -y curl \\\n    # cleanup\n    && echo done\n",
     ),
     (  # ...also when the removed command was the last one
         'FROM debian\nRUN apt-get update && \\\n    apt-get install -y curl && \\\n    # cleanup\n    rm -rf /var/lib/apt/lists/*\nCMD ["bash"]\n',
-        f'FROM debian\nRUN {APT} {HOOK} && apt-get update && \\\n    apt-get install -y curl\n    # cleanup\nCMD ["bash"]\n',
+        f'FROM debian\nRUN {APT_LINES} \\\n    {HOOK} \\\n    && apt-get update && \\\n    apt-get install -y curl\n    # cleanup\nCMD ["bash"]\n',
     ),
     (  # docker-library style: `; \` lines and `\` spacer lines
         "FROM debian\nRUN set -eux; \\\n\tapt-get update; \\\n\tapt-get install -y \\\n\t\tca-certificates \\\n\t; \\\n\trm -rf /var/lib/apt/lists/*\n",
-        f"FROM debian\nRUN {APT} {HOOK} && set -eux; \\\n\tapt-get update; \\\n\tapt-get install -y \\\n\t\tca-certificates\n",
+        f"FROM debian\nRUN --mount=type=cache,target=/var/cache/apt,sharing=locked \\\n\t--mount=type=cache,target=/var/lib/apt,sharing=locked \\\n\t{HOOK} \\\n\t&& set -eux; \\\n\tapt-get update; \\\n\tapt-get install -y \\\n\t\tca-certificates\n",
     ),
     (  # only the apt operand of a shared rm goes
         "FROM debian\nRUN apt-get update && apt-get install -y x && rm -rf /var/lib/apt/lists/* /tmp/*\n",
-        f"FROM debian\nRUN {APT} {HOOK} && apt-get update && apt-get install -y x && rm -rf /tmp/*\n",
+        f"FROM debian\nRUN {APT_LINES} \\\n    {HOOK} && apt-get update && apt-get install -y x && rm -rf /tmp/*\n",
     ),
     (  # an rm before apt (it would empty the lists cache)
         "FROM debian\nRUN rm -rf /var/lib/apt/lists/* && apt-get update\n",
-        f"FROM debian\nRUN {APT} {HOOK} && apt-get update\n",
+        f"FROM debian\nRUN {APT_LINES} \\\n    {HOOK} && apt-get update\n",
     ),
     (  # the hook once per stage; stages built on it need it no more
         "FROM debian AS base\nRUN apt-get update\nRUN apt-get install -y x\nFROM base\nRUN apt-get install -y y\n",
-        f"FROM debian AS base\nRUN {APT} {HOOK} && apt-get update\nRUN {APT} apt-get install -y x\nFROM base\nRUN {APT} apt-get install -y y\n",
+        f"FROM debian AS base\nRUN {APT_LINES} \\\n    {HOOK} && apt-get update\nRUN {APT_LINES} \\\n    apt-get install -y x\nFROM base\nRUN {APT_LINES} \\\n    apt-get install -y y\n",
     ),
     (  # a stage that already disables docker-clean gets no second hook
         "FROM ubuntu\nRUN rm -f /etc/apt/apt.conf.d/docker-clean\nRUN apt-get update\n",
-        f"FROM ubuntu\nRUN rm -f /etc/apt/apt.conf.d/docker-clean\nRUN {APT} apt-get update\n",
+        f"FROM ubuntu\nRUN rm -f /etc/apt/apt.conf.d/docker-clean\nRUN {APT_LINES} \\\n    apt-get update\n",
     ),
     (  # sudo runs apt as root under a non-root USER
         "FROM ubuntu\nUSER app\nRUN sudo apt-get update\n",
-        f"FROM ubuntu\nUSER app\nRUN {APT} {HOOK} && sudo apt-get update\n",
+        f"FROM ubuntu\nUSER app\nRUN {APT_LINES} \\\n    {HOOK} && sudo apt-get update\n",
     ),
     (  # an existing mount is kept and not duplicated
         "FROM debian\nRUN --mount=type=cache,target=/var/cache/apt apt-get update\n",
@@ -115,19 +118,19 @@ OS_CASES = [
     ),
     (
         "FROM fedora:40\nRUN dnf install -y gcc && dnf clean all\n",
-        "FROM fedora:40\nRUN --mount=type=cache,target=/var/cache/dnf,sharing=locked dnf install --setopt=keepcache=True -y gcc\n",
+        "FROM fedora:40\nRUN --mount=type=cache,target=/var/cache/dnf,sharing=locked \\\n    dnf install --setopt=keepcache=True -y gcc\n",
     ),
     (  # dnf is dnf5 from Fedora 41
         "FROM fedora:41\nRUN dnf -y install gcc\n",
-        "FROM fedora:41\nRUN --mount=type=cache,target=/var/cache/libdnf5,sharing=locked dnf -y install --setopt=keepcache=True gcc\n",
+        "FROM fedora:41\nRUN --mount=type=cache,target=/var/cache/libdnf5,sharing=locked \\\n    dnf -y install --setopt=keepcache=True gcc\n",
     ),
     (
         "FROM centos:7\nRUN yum install -y gcc && yum clean all\n",
-        "FROM centos:7\nRUN --mount=type=cache,target=/var/cache/yum,sharing=locked yum install --setopt=keepcache=True -y gcc\n",
+        "FROM centos:7\nRUN --mount=type=cache,target=/var/cache/yum,sharing=locked \\\n    yum install --setopt=keepcache=True -y gcc\n",
     ),
     (  # yum of EL8+ is dnf
         "FROM rockylinux:9\nRUN yum install -y gcc\n",
-        "FROM rockylinux:9\nRUN --mount=type=cache,target=/var/cache/dnf,sharing=locked yum install --setopt=keepcache=True -y gcc\n",
+        "FROM rockylinux:9\nRUN --mount=type=cache,target=/var/cache/dnf,sharing=locked \\\n    yum install --setopt=keepcache=True -y gcc\n",
     ),
     (
         "FROM registry.access.redhat.com/ubi9/ubi-minimal\nRUN microdnf install -y gcc && microdnf clean all\n",
@@ -185,11 +188,11 @@ PYTHON_CASES = [
     ),
     (  # python -m pip, pip3.12, sh -c, an rm of the cache
         "FROM python:3.12\nRUN python3 -m pip install --no-cache-dir -U pip && sh -c 'pip3.12 install x && rm -rf /root/.cache/pip'\n",
-        f"FROM python:3.12\nRUN {PIP} python3 -m pip install -U pip && sh -c 'pip3.12 install x'\n",
+        f"FROM python:3.12\nRUN {PIP} \\\n    python3 -m pip install -U pip && sh -c 'pip3.12 install x'\n",
     ),
     (  # a flag alone on its line: the line goes
         "FROM python:3.12\nRUN pip install \\\n    --no-cache-dir \\\n    -r requirements.txt\n",
-        f"FROM python:3.12\nRUN {PIP} pip install \\\n    -r requirements.txt\n",
+        f"FROM python:3.12\nRUN {PIP} \\\n    pip install \\\n    -r requirements.txt\n",
     ),
     (  # ...also on the last line
         "FROM python:3.12\nRUN pip install -r requirements.txt \\\n    --no-cache-dir\n",
@@ -233,11 +236,11 @@ PYTHON_CASES = [
     ),
     (
         "FROM python:3.12\nRUN poetry config virtualenvs.create false && poetry install\n",
-        "FROM python:3.12\nRUN --mount=type=cache,target=/root/.cache/pypoetry poetry config virtualenvs.create false && poetry install\n",
+        "FROM python:3.12\nRUN --mount=type=cache,target=/root/.cache/pypoetry \\\n    poetry config virtualenvs.create false && poetry install\n",
     ),
     (  # Pipenv: its cache and pip's
         "FROM python:3.12\nRUN pipenv install --system --deploy && pipenv --clear\n",
-        f"FROM python:3.12\nRUN --mount=type=cache,target=/root/.cache/pipenv {PIP} pipenv install --system --deploy\n",
+        f"FROM python:3.12\nRUN --mount=type=cache,target=/root/.cache/pipenv \\\n    {PIP} \\\n    pipenv install --system --deploy\n",
     ),
     (
         "FROM continuumio/miniconda3\nRUN conda install -y numpy && conda clean -afy\n",
@@ -245,18 +248,18 @@ PYTHON_CASES = [
     ),
     (  # micromamba's image runs as mambauser
         "FROM mambaorg/micromamba:1.5\nRUN micromamba install -y -n base numpy && micromamba clean --all --yes\n",
-        "FROM mambaorg/micromamba:1.5\nRUN --mount=type=cache,target=/opt/conda/pkgs,sharing=locked,uid=57439,gid=57439 micromamba install -y -n base numpy\n",
+        "FROM mambaorg/micromamba:1.5\nRUN --mount=type=cache,target=/opt/conda/pkgs,sharing=locked,uid=57439,gid=57439 \\\n    micromamba install -y -n base numpy\n",
     ),
     (  # the prefix read from the program's path
         "FROM ubuntu\nRUN /opt/miniforge/bin/mamba create -y -n app python\n",
-        "FROM ubuntu\nRUN --mount=type=cache,target=/opt/miniforge/pkgs,sharing=locked /opt/miniforge/bin/mamba create -y -n app python\n",
+        "FROM ubuntu\nRUN --mount=type=cache,target=/opt/miniforge/pkgs,sharing=locked \\\n    /opt/miniforge/bin/mamba create -y -n app python\n",
     ),
 ]
 
 COMPILED_CASES = [
     (  # env-prefixed command; `go clean -modcache` goes
         "FROM golang:1.22\nWORKDIR /src\nRUN go mod download && CGO_ENABLED=0 go build -o /bin/app . && go clean -modcache\n",
-        f"FROM golang:1.22\nWORKDIR /src\nRUN {GO} go mod download && CGO_ENABLED=0 go build -o /bin/app .\n",
+        f"FROM golang:1.22\nWORKDIR /src\nRUN {GO_LINES} \\\n    go mod download && CGO_ENABLED=0 go build -o /bin/app .\n",
     ),
     (  # go mod download needs the module cache only
         "FROM golang:1.22\nRUN go mod download\n",
@@ -264,23 +267,23 @@ COMPILED_CASES = [
     ),
     (
         "FROM golang:1.22\nENV GOMODCACHE=/cache/mod GOCACHE=/cache/build\nRUN env GOOS=linux go install ./cmd/x\n",
-        "FROM golang:1.22\nENV GOMODCACHE=/cache/mod GOCACHE=/cache/build\nRUN --mount=type=cache,target=/cache/mod --mount=type=cache,target=/cache/build env GOOS=linux go install ./cmd/x\n",
+        "FROM golang:1.22\nENV GOMODCACHE=/cache/mod GOCACHE=/cache/build\nRUN --mount=type=cache,target=/cache/mod \\\n    --mount=type=cache,target=/cache/build \\\n    env GOOS=linux go install ./cmd/x\n",
     ),
     (  # without the golang image, GOPATH defaults to ~/go
         "FROM ubuntu\nRUN go build ./...\n",
-        "FROM ubuntu\nRUN --mount=type=cache,target=/root/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build go build ./...\n",
+        "FROM ubuntu\nRUN --mount=type=cache,target=/root/go/pkg/mod \\\n    --mount=type=cache,target=/root/.cache/go-build \\\n    go build ./...\n",
     ),
     (  # Cargo: registry and git db; no target/ without a copy out
         "FROM rust:1.80\nWORKDIR /app\nRUN cargo build --release\n",
-        "FROM rust:1.80\nWORKDIR /app\nRUN --mount=type=cache,target=/usr/local/cargo/registry --mount=type=cache,target=/usr/local/cargo/git/db cargo build --release\n",
+        "FROM rust:1.80\nWORKDIR /app\nRUN --mount=type=cache,target=/usr/local/cargo/registry \\\n    --mount=type=cache,target=/usr/local/cargo/git/db \\\n    cargo build --release\n",
     ),
     (  # target/ when the RUN copies the binary out; `cargo clean` goes with it
         "FROM rust:1.80\nWORKDIR /app\nRUN cargo build --release && cp target/release/app /usr/local/bin/ && cargo clean\n",
-        "FROM rust:1.80\nWORKDIR /app\nRUN --mount=type=cache,target=/usr/local/cargo/registry --mount=type=cache,target=/usr/local/cargo/git/db --mount=type=cache,target=/app/target,sharing=locked cargo build --release && cp target/release/app /usr/local/bin/\n",
+        "FROM rust:1.80\nWORKDIR /app\nRUN --mount=type=cache,target=/usr/local/cargo/registry \\\n    --mount=type=cache,target=/usr/local/cargo/git/db \\\n    --mount=type=cache,target=/app/target,sharing=locked \\\n    cargo build --release && cp target/release/app /usr/local/bin/\n",
     ),
     (
         "FROM ubuntu\nRUN cargo install ripgrep\n",
-        "FROM ubuntu\nRUN --mount=type=cache,target=/root/.cargo/registry --mount=type=cache,target=/root/.cargo/git/db cargo install ripgrep\n",
+        "FROM ubuntu\nRUN --mount=type=cache,target=/root/.cargo/registry \\\n    --mount=type=cache,target=/root/.cargo/git/db \\\n    cargo install ripgrep\n",
     ),
     (
         "FROM maven:3\nRUN mvn -B package\n",
@@ -296,11 +299,11 @@ COMPILED_CASES = [
     ),
     (
         "FROM eclipse-temurin:21\nRUN ./gradlew build --no-daemon\n",
-        "FROM eclipse-temurin:21\nRUN --mount=type=cache,target=/root/.gradle/caches,sharing=locked --mount=type=cache,target=/root/.gradle/wrapper,sharing=locked ./gradlew build --no-daemon\n",
+        "FROM eclipse-temurin:21\nRUN --mount=type=cache,target=/root/.gradle/caches,sharing=locked \\\n    --mount=type=cache,target=/root/.gradle/wrapper,sharing=locked \\\n    ./gradlew build --no-daemon\n",
     ),
     (
         "FROM sbtscala/scala-sbt:eclipse-temurin-21\nRUN sbt compile\n",
-        "FROM sbtscala/scala-sbt:eclipse-temurin-21\nRUN --mount=type=cache,target=/root/.cache/coursier --mount=type=cache,target=/root/.sbt --mount=type=cache,target=/root/.ivy2 sbt compile\n",
+        "FROM sbtscala/scala-sbt:eclipse-temurin-21\nRUN --mount=type=cache,target=/root/.cache/coursier \\\n    --mount=type=cache,target=/root/.sbt \\\n    --mount=type=cache,target=/root/.ivy2 \\\n    sbt compile\n",
     ),
     (  # Bundler's user cache, with the global gem cache on (never GEM_HOME)
         "FROM ruby:3.3\nRUN bundle install\n",
@@ -312,7 +315,7 @@ COMPILED_CASES = [
     ),
     (  # elsewhere the location is pinned on the command
         "FROM php:8.3\nRUN php composer.phar install\n",
-        "FROM php:8.3\nRUN --mount=type=cache,target=/root/.cache/composer COMPOSER_CACHE_DIR=/root/.cache/composer php composer.phar install\n",
+        "FROM php:8.3\nRUN --mount=type=cache,target=/root/.cache/composer \\\n    COMPOSER_CACHE_DIR=/root/.cache/composer php composer.phar install\n",
     ),
     (
         "FROM mcr.microsoft.com/dotnet/sdk:8.0\nRUN dotnet restore && dotnet publish -c Release && dotnet nuget locals all --clear\n",
@@ -324,11 +327,11 @@ COMPILED_CASES = [
     ),
     (
         "FROM ubuntu\nRUN cmake -DCMAKE_C_COMPILER_LAUNCHER=ccache -B build && cmake --build build\n",
-        "FROM ubuntu\nRUN --mount=type=cache,target=/root/.cache/ccache cmake -DCMAKE_C_COMPILER_LAUNCHER=ccache -B build && cmake --build build\n",
+        "FROM ubuntu\nRUN --mount=type=cache,target=/root/.cache/ccache \\\n    cmake -DCMAKE_C_COMPILER_LAUNCHER=ccache -B build && cmake --build build\n",
     ),
     (
         "FROM ubuntu\nENV RUSTC_WRAPPER=sccache SCCACHE_DIR=/sccache CARGO_HOME=/cargo\nRUN cargo build\n",
-        "FROM ubuntu\nENV RUSTC_WRAPPER=sccache SCCACHE_DIR=/sccache CARGO_HOME=/cargo\nRUN --mount=type=cache,target=/cargo/registry --mount=type=cache,target=/cargo/git/db --mount=type=cache,target=/sccache,sharing=locked cargo build\n",
+        "FROM ubuntu\nENV RUSTC_WRAPPER=sccache SCCACHE_DIR=/sccache CARGO_HOME=/cargo\nRUN --mount=type=cache,target=/cargo/registry \\\n    --mount=type=cache,target=/cargo/git/db \\\n    --mount=type=cache,target=/sccache,sharing=locked \\\n    cargo build\n",
     ),
 ]
 
@@ -339,11 +342,11 @@ LAYOUT_CASES = [
     ),
     (  # the backtick escape
         "# escape=`\nFROM python:3.12\nRUN pip install `\n    --no-cache-dir `\n    flask\n",
-        f"# escape=`\nFROM python:3.12\nRUN {PIP} pip install `\n    flask\n",
+        f"# escape=`\nFROM python:3.12\nRUN {PIP} `\n    pip install `\n    flask\n",
     ),
     (
         "FROM python:3.12\r\nRUN pip install \\\r\n    --no-cache-dir \\\r\n    flask\r\n",
-        f"FROM python:3.12\r\nRUN {PIP} pip install \\\r\n    flask\r\n",
+        f"FROM python:3.12\r\nRUN {PIP} \\\r\n    pip install \\\r\n    flask\r\n",
     ),
     (  # a RUN that starts with a continuation
         "FROM python:3.12\nRUN \\\n    pip install flask\n",
@@ -351,7 +354,7 @@ LAYOUT_CASES = [
     ),
     (  # two managers, one RUN
         "FROM debian\nRUN apt-get update && apt-get install -y python3-pip && pip3 install --break-system-packages x\n",
-        f"FROM debian\nRUN {APT} {PIP} {HOOK} && apt-get update && apt-get install -y python3-pip && pip3 install --break-system-packages x\n",
+        f"FROM debian\nRUN {APT_LINES} \\\n    {PIP} \\\n    {HOOK} && apt-get update && apt-get install -y python3-pip && pip3 install --break-system-packages x\n",
     ),
     (  # inside if/then: the flag goes, the structure stays
         "FROM python:3.12\nRUN if [ -f req.txt ]; then pip install --no-cache-dir -r req.txt; fi\n",

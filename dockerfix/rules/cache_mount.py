@@ -21,7 +21,7 @@ from dockerfix.conventions import Conventions, insert_flag
 from dockerfix.diagnostics import Safety
 from dockerfix.rules.base import Context, Invalid, Rule
 from dockerfix.semantics import ROOT, StageInfo, User, substitute
-from dockerfix.syntax import Arguments, Dockerfile, Flag, Heredoc, Instruction, Token
+from dockerfix.syntax import Arguments, Dockerfile, Flag, Heredoc, Instruction, Keyword, Node, Token
 
 # --- the tables ----------------------------------------------------------------------------
 
@@ -1274,6 +1274,10 @@ class CacheMount(Rule):
     --no-restore`, `mvn -o`, `pnpm install --offline`): once the downloads live in a cache
     mount, that RUN depends on the cache. Windows images are skipped.
 
+    Layout: the mounts follow the RUN keyword on its first line; when the RUN is written over
+    several lines, or would grow past 100 columns, each mount gets a continuation line of its
+    own (in the file's continuation indent), and so does the apt hook.
+
     ## References
     - https://docs.docker.com/build/cache/optimize/#use-cache-mounts
     - https://docs.docker.com/reference/dockerfile/#run---mounttypecache
@@ -1297,7 +1301,7 @@ class CacheMount(Rule):
     INVALID = (
         Invalid(
             "FROM debian\nRUN apt-get update && apt-get install -y gcc && rm -rf /var/lib/apt/lists/*\n",
-            "FROM debian\nRUN --mount=type=cache,target=/var/cache/apt,sharing=locked --mount=type=cache,target=/var/lib/apt,sharing=locked "
+            "FROM debian\nRUN --mount=type=cache,target=/var/cache/apt,sharing=locked \\\n    --mount=type=cache,target=/var/lib/apt,sharing=locked \\\n    "
             + APT_KEEP_DOWNLOADS + " && apt-get update && apt-get install -y gcc\n",
         ),
         Invalid(
@@ -1314,7 +1318,7 @@ class CacheMount(Rule):
         ),
         Invalid(
             "FROM golang:1.22\nRUN CGO_ENABLED=0 go build -o /app .\n",
-            "FROM golang:1.22\nRUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build CGO_ENABLED=0 go build -o /app .\n",
+            "FROM golang:1.22\nRUN --mount=type=cache,target=/go/pkg/mod \\\n    --mount=type=cache,target=/root/.cache/go-build \\\n    CGO_ENABLED=0 go build -o /app .\n",
         ),
         Invalid(
             "FROM alpine:3.20\nRUN apk add --no-cache curl\n",
@@ -1322,7 +1326,7 @@ class CacheMount(Rule):
         ),
         Invalid(
             "FROM rust:1.80\nWORKDIR /app\nRUN cargo build --release && cp target/release/app /usr/local/bin/\n",
-            "FROM rust:1.80\nWORKDIR /app\nRUN --mount=type=cache,target=/usr/local/cargo/registry --mount=type=cache,target=/usr/local/cargo/git/db --mount=type=cache,target=/app/target,sharing=locked cargo build --release && cp target/release/app /usr/local/bin/\n",
+            "FROM rust:1.80\nWORKDIR /app\nRUN --mount=type=cache,target=/usr/local/cargo/registry \\\n    --mount=type=cache,target=/usr/local/cargo/git/db \\\n    --mount=type=cache,target=/app/target,sharing=locked \\\n    cargo build --release && cp target/release/app /usr/local/bin/\n",
         ),
         Invalid(
             "FROM node:20\nRUN --mount=type=bind,source=package.json,target=package.json \\\n    yarn install\n",
@@ -1473,8 +1477,9 @@ class CacheMount(Rule):
                 if all(m.target != mount.target for m in mounts):
                     mounts.append(mount)
         flags = [self._flag(conventions, m.text()) for m in mounts]
-        updated = _with_flags(instruction, flags, conventions)
-        updated = _with_scripts(updated, scripts, new_texts)
+        # Scripts first: where the mounts go depends on the RUN's lines as they end up.
+        updated = _with_scripts(instruction, scripts, new_texts)
+        updated = _with_flags(updated, flags, conventions)
         labels = list(dict.fromkeys(_label(p) for p in plans))
         if len(plans) == 1:
             message = f"{labels[0]} without a cache mount: {plans[0].manager.reason}"
@@ -1746,8 +1751,13 @@ def _command_text(script: _Script, command: shell.SimpleCommand) -> str:
 
 
 def _prepend(text: str, script: _Script) -> str:
-    """The apt hook first in the script (after a `#!` line in a heredoc body)."""
+    """The apt hook first in the script (after a `#!` line in a heredoc body); on a line of
+    its own when the RUN is written over several lines."""
     if script.heredoc is None:
+        continued = re.search(re.escape(script.escape) + r"(\r?\n)([ \t]*)", text)
+        if continued is not None:
+            newline, indent = continued.groups()
+            return f"{APT_KEEP_DOWNLOADS} {script.escape}{newline}{indent}&& {text}"
         return f"{APT_KEEP_DOWNLOADS} && {text}"
     at = 0
     if text.lstrip("\t").startswith("#!"):
@@ -1757,14 +1767,24 @@ def _prepend(text: str, script: _Script) -> str:
     return text[:at] + (indent.group() if indent else "") + APT_KEEP_DOWNLOADS + newline + text[at:]
 
 
+# Past this width, mounts go on lines of their own rather than on the RUN's first line.
+_LINE_WIDTH = 100
+
+
 def _with_flags(
     instruction: Instruction, flags: list[Flag], conventions: Conventions
 ) -> Instruction:
-    """The flags after the existing ones: on their own lines when the flags end a line."""
+    """The flags after the existing ones: on their own lines when the flags end a line, or
+    when the RUN has no flags yet and is written over several lines or would get too long."""
     if not flags:
         return instruction
     children = list(instruction.children)
     last = max((i for i, c in enumerate(children) if isinstance(c, Flag)), default=None)
+    if last is None and not instruction.heredocs:
+        lines = instruction.text.rstrip("\r\n").split("\n")
+        width = len(lines[0]) + sum(len(flag.text) + 1 for flag in flags)
+        if len(lines) > 1 or width > _LINE_WIDTH:
+            return _with_flags_on_lines(instruction, flags, conventions)
     if last is not None:
         rest = children[last + 1 :]
         types = [c.type if isinstance(c, Token) else "" for c in rest[:3]]
@@ -1793,6 +1813,30 @@ def _with_flags(
     for flag in flags:
         instruction = insert_flag(instruction, flag)
     return instruction
+
+
+def _with_flags_on_lines(
+    instruction: Instruction, flags: list[Flag], conventions: Conventions
+) -> Instruction:
+    """`RUN --mount=... \\` with each flag, then the arguments, on a continuation line."""
+    children = list(instruction.children)
+    keyword = next(i for i, c in enumerate(children) if isinstance(c, Keyword))
+    head, tail = children[: keyword + 1], children[keyword + 1 :]
+    kinds = [c.type if isinstance(c, Token) else "" for c in tail[:2]]
+    continuation = [
+        Token("WS", " "),
+        Token("LINE_CONTINUATION", conventions.escape + conventions.newline),
+        Token("WS", conventions.continuation_indent),
+    ]
+    inserted: list[Token | Node] = [Token("WS", " "), flags[0]]
+    for flag in flags[1:]:
+        inserted += [*continuation, flag]
+    if "LINE_CONTINUATION" in kinds:  # `RUN \` already ends its first line: keep that break
+        inserted += [] if kinds[0] == "WS" else [Token("WS", " ")]
+    else:
+        inserted += continuation
+        tail = tail[1:] if kinds[0] == "WS" else tail
+    return instruction.with_changes(children=(*head, *inserted, *tail))
 
 
 def _with_scripts(
