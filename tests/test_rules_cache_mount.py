@@ -24,6 +24,8 @@ GO = "--mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cac
 # Mounts go on lines of their own when the RUN spans lines or would grow past 100 columns.
 APT_LINES = APT.replace(" --mount", " \\\n    --mount")
 GO_LINES = GO.replace(" --mount", " \\\n    --mount")
+# ...and so does each command of the apt hook when the RUN spans lines.
+HOOK_LINES = HOOK.replace(" && ", " \\\n    && ")
 
 
 def fixed(source: str, unsafe: bool = False) -> str:
@@ -47,23 +49,23 @@ APT_CASES = [
     ),
     (  # leading operators: the cleanup line goes, the continuation before it too
         "FROM debian\nRUN apt-get update \\\n    && apt-get install -y curl \\\n    && rm -rf /var/lib/apt/lists/*\n",
-        f"FROM debian\nRUN {APT_LINES} \\\n    {HOOK} \\\n    && apt-get update \\\n    && apt-get install -y curl\n",
+        f"FROM debian\nRUN {APT_LINES} \\\n    {HOOK_LINES} \\\n    && apt-get update \\\n    && apt-get install -y curl\n",
     ),
     (  # trailing operators
         "FROM debian\nRUN apt-get update && \\\n    apt-get install -y curl && \\\n    rm -rf /var/lib/apt/lists/*\n",
-        f"FROM debian\nRUN {APT_LINES} \\\n    {HOOK} \\\n    && apt-get update && \\\n    apt-get install -y curl\n",
+        f"FROM debian\nRUN {APT_LINES} \\\n    {HOOK_LINES} \\\n    && apt-get update && \\\n    apt-get install -y curl\n",
     ),
     (  # a comment inside the continuation survives; the line after it goes
         "FROM debian\nRUN apt-get update \\\n    && apt-get install -y curl \\\n    # cleanup\n    && rm -rf /var/lib/apt/lists/* \\\n    && echo done\n",
-        f"FROM debian\nRUN {APT_LINES} \\\n    {HOOK} \\\n    && apt-get update \\\n    && apt-get install -y curl \\\n    # cleanup\n    && echo done\n",
+        f"FROM debian\nRUN {APT_LINES} \\\n    {HOOK_LINES} \\\n    && apt-get update \\\n    && apt-get install -y curl \\\n    # cleanup\n    && echo done\n",
     ),
     (  # ...also when the removed command was the last one
         'FROM debian\nRUN apt-get update && \\\n    apt-get install -y curl && \\\n    # cleanup\n    rm -rf /var/lib/apt/lists/*\nCMD ["bash"]\n',
-        f'FROM debian\nRUN {APT_LINES} \\\n    {HOOK} \\\n    && apt-get update && \\\n    apt-get install -y curl\n    # cleanup\nCMD ["bash"]\n',
+        f'FROM debian\nRUN {APT_LINES} \\\n    {HOOK_LINES} \\\n    && apt-get update && \\\n    apt-get install -y curl\n    # cleanup\nCMD ["bash"]\n',
     ),
     (  # docker-library style: `; \` lines and `\` spacer lines
         "FROM debian\nRUN set -eux; \\\n\tapt-get update; \\\n\tapt-get install -y \\\n\t\tca-certificates \\\n\t; \\\n\trm -rf /var/lib/apt/lists/*\n",
-        f"FROM debian\nRUN --mount=type=cache,target=/var/cache/apt,sharing=locked \\\n\t--mount=type=cache,target=/var/lib/apt,sharing=locked \\\n\t{HOOK} \\\n\t&& set -eux; \\\n\tapt-get update; \\\n\tapt-get install -y \\\n\t\tca-certificates\n",
+        "FROM debian\nRUN --mount=type=cache,target=/var/cache/apt,sharing=locked \\\n\t--mount=type=cache,target=/var/lib/apt,sharing=locked \\\n\trm -f /etc/apt/apt.conf.d/docker-clean \\\n\t&& echo 'Binary::apt::APT::Keep-Downloaded-Packages \"true\";' > /etc/apt/apt.conf.d/keep-cache \\\n\t&& set -eux; \\\n\tapt-get update; \\\n\tapt-get install -y \\\n\t\tca-certificates\n",
     ),
     (  # only the apt operand of a shared rm goes
         "FROM debian\nRUN apt-get update && apt-get install -y x && rm -rf /var/lib/apt/lists/* /tmp/*\n",

@@ -1276,7 +1276,7 @@ class CacheMount(Rule):
 
     Layout: the mounts follow the RUN keyword on its first line; when the RUN is written over
     several lines, or would grow past 100 columns, each mount gets a continuation line of its
-    own (in the file's continuation indent), and so does the apt hook.
+    own (in the file's continuation indent), and so does each command of the apt hook.
 
     ## References
     - https://docs.docker.com/build/cache/optimize/#use-cache-mounts
@@ -1757,7 +1757,8 @@ def _prepend(text: str, script: _Script) -> str:
         continued = re.search(re.escape(script.escape) + r"(\r?\n)([ \t]*)", text)
         if continued is not None:
             newline, indent = continued.groups()
-            return f"{APT_KEEP_DOWNLOADS} {script.escape}{newline}{indent}&& {text}"
+            line_break = f" {script.escape}{newline}{indent}&& "
+            return APT_KEEP_DOWNLOADS.replace(" && ", line_break) + line_break + text
         return f"{APT_KEEP_DOWNLOADS} && {text}"
     at = 0
     if text.lstrip("\t").startswith("#!"):
