@@ -65,6 +65,8 @@ class NoEmptyContinuation(Rule):
     )  # fmt: skip
 
     def visit_instruction(self, instruction: Instruction, stage: StageInfo | None) -> None:
+        if "\n" not in instruction.text[:-1]:
+            return  # one line: nothing continues (most instructions)
         logical = list(_logical_tokens(instruction))
         blanks = [token for token in logical if token.type == "BLANK_LINE"]
         if not blanks:
