@@ -3,31 +3,20 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 from click.testing import CliRunner, Result
 
 from dockerfix.cli import cli
+from tests.conftest import console_script
 
 # A file DF001 (SyntaxDirective, the template rule) fixes, and its fixed form. The CLI tests
 # select DF001 alone, so they do not depend on which other rules exist.
 BARE = "FROM alpine\nRUN echo hi\n"
 FIXED = "# syntax=docker/dockerfile:1\nFROM alpine\nRUN echo hi\n"
 ONLY = ("--select", "DF001")
-
-
-def dockerfix_command() -> list[str]:
-    """The `dockerfix` console script installed beside this Python (pip install -e .)."""
-    beside = Path(sys.executable).parent / "dockerfix"
-    if beside.exists():
-        return [str(beside)]
-    found = shutil.which("dockerfix")
-    assert found, "the dockerfix console script is not installed: run `pip install -e .`"
-    return [found]
 
 
 def run(
@@ -39,7 +28,7 @@ def run(
     """Run the real `dockerfix` script; stdout and stderr are decoded as UTF-8."""
     environment = {**os.environ, **(env or {})}
     proc = subprocess.run(
-        [*dockerfix_command(), *map(str, args)],
+        [console_script("dockerfix"), *map(str, args)],
         cwd=cwd,
         input=input,
         capture_output=True,

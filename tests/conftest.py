@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,14 @@ def _result_cache_outside_the_tree(
     """The CLI's result cache (on by default) goes to a directory of its own per test, so that
     tests comparing a tree before and after a run see only what the run did to the files."""
     monkeypatch.setenv("DOCKERFIX_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
+def console_script(name: str) -> str:
+    """The project's console script `name`: beside this interpreter (the venv) or on PATH."""
+    beside = Path(sys.executable).with_name(name)
+    found = str(beside) if beside.exists() else shutil.which(name)
+    assert found, f"the {name} console script is not installed: run `pip install -e .`"
+    return found
 
 
 def shared_dockerfiles() -> list[Path]:

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-import shutil
 import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from concurrent.futures import Future
@@ -23,6 +21,8 @@ from lsprotocol import types
 from pygls.protocol import default_converter
 from pytest_lsp import LanguageClient, client_capabilities
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
+
+from tests.conftest import console_script
 
 # Neovim 0.11 pulls diagnostics (textDocument/diagnostic) and prefers UTF-8 positions (the
 # server answers UTF-16); Neovim 0.9 gets diagnostics pushed.
@@ -46,22 +46,14 @@ def vscode_pulling() -> types.ClientCapabilities:
 TIMEOUT = 60.0
 
 
-def server_command() -> list[str]:
-    """The `dockerfix-lsp` console script installed beside this Python (pip install -e .)."""
-    beside = Path(sys.executable).parent / "dockerfix-lsp"
-    if beside.exists():
-        return [str(beside)]
-    found = shutil.which("dockerfix-lsp")
-    assert found, "the dockerfix-lsp console script is not installed: run `pip install -e .`"
-    return [found]
-
-
 def dockerfix(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[bytes]:
     """Run the real `dockerfix` console script."""
-    beside = Path(sys.executable).parent / "dockerfix"
-    command = [str(beside)] if beside.exists() else [shutil.which("dockerfix") or "dockerfix"]
     return subprocess.run(
-        [*command, *map(str, args)], cwd=cwd, capture_output=True, timeout=600, check=False
+        [console_script("dockerfix"), *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        timeout=600,
+        check=False,
     )
 
 
@@ -326,7 +318,7 @@ async def session(
     )
     if configuration is not None:
         language_client.set_configuration(dict(configuration), section="dockerfix")
-    await language_client.start_io(*server_command(), *args)
+    await language_client.start_io(console_script("dockerfix-lsp"), *args)
     try:
         await asyncio.wait_for(
             language_client.initialize_session(

@@ -16,8 +16,8 @@ import pytest
 
 from dockerfix.rules import ALL_RULES
 from dockerfix.runner import _context
-from tests.cli_support import BARE, FIXED, ONLY, dockerfix_command, run, snapshot, write
-from tests.conftest import CASES
+from tests.cli_support import BARE, FIXED, ONLY, run, snapshot, write
+from tests.conftest import CASES, console_script
 
 DIFF = (
     "--- Dockerfile\n"
@@ -265,7 +265,7 @@ def _on_a_terminal(args: list[str], cwd: Path) -> tuple[bytes, bytes]:
     outputs = []
     fds = [pty.openpty(), pty.openpty()]
     proc = subprocess.Popen(
-        [*dockerfix_command(), *args],
+        [console_script("dockerfix"), *args],
         cwd=cwd,
         stdout=fds[0][1],
         stderr=fds[1][1],

@@ -14,8 +14,8 @@ import pytest
 
 from dockerfix import files
 from dockerfix.files import atomic_write, discover, is_dockerfile_name
-from tests.cli_support import BARE, FIXED, ONLY, dockerfix_command, invoke, run, snapshot, write
-from tests.conftest import ROOT
+from tests.cli_support import BARE, FIXED, ONLY, invoke, run, snapshot, write
+from tests.conftest import ROOT, console_script
 
 
 @pytest.mark.parametrize(
@@ -313,7 +313,7 @@ def test_ctrl_c_mid_run_leaves_every_file_old_or_new(tmp_path: Path) -> None:
     count = 600
     write(tmp_path, {f"s{i:03d}/Dockerfile": BARE for i in range(count)})
     proc = subprocess.Popen(
-        [*dockerfix_command(), "--write", *ONLY, "--jobs", "2"],
+        [console_script("dockerfix"), "--write", *ONLY, "--jobs", "2"],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -261,16 +261,21 @@ IGNORES = [
 ]
 
 
-@pytest.mark.parametrize(("source", "code", "after"), IGNORES)
-async def test_ignore_code_for_this_instruction(
-    push: Session, tmp_path: Path, source: str, code: str, after: str
-) -> None:
+async def ignored(push: Session, tmp_path: Path, source: str, code: str, scope: str) -> str:
+    """`source` after the code action "Ignore CODE for SCOPE" on its finding of `code`."""
     document = uri(tmp_path)
     push.open(document, source)
     (finding,) = [f for f in engine.check(source) if f.code == code]
     actions = await push.actions(document, finding.start, finding.end, only=["quickfix"])
-    (ignore,) = [a for a in actions if a.title == f"Ignore {code} for this instruction"]
-    assert apply_edits(source, edits_of(ignore.edit, document)) == after
+    (ignore,) = [a for a in actions if a.title == f"Ignore {code} for {scope}"]
+    return apply_edits(source, edits_of(ignore.edit, document))
+
+
+@pytest.mark.parametrize(("source", "code", "after"), IGNORES)
+async def test_ignore_code_for_this_instruction(
+    push: Session, tmp_path: Path, source: str, code: str, after: str
+) -> None:
+    assert await ignored(push, tmp_path, source, code, "this instruction") == after
     assert code not in {f.code for f in engine.check(after)}
 
 
@@ -297,12 +302,7 @@ OLD_SYNTAX = "# syntax=docker/dockerfile:1.0\nFROM alpine\nRUN --mount=type=cach
 async def test_ignore_code_for_this_file_outside_instructions(
     push: Session, tmp_path: Path, source: str, code: str, after: str
 ) -> None:
-    document = uri(tmp_path)
-    push.open(document, source)
-    (finding,) = [f for f in engine.check(source) if f.code == code]
-    actions = await push.actions(document, finding.start, finding.end, only=["quickfix"])
-    (ignore,) = [a for a in actions if a.title == f"Ignore {code} for this file"]
-    assert apply_edits(source, edits_of(ignore.edit, document)) == after
+    assert await ignored(push, tmp_path, source, code, "this file") == after
     assert code not in {f.code for f in engine.check(after)}
 
 

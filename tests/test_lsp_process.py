@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.lsp_support import server_command
+from tests.conftest import console_script
 
 
 def _frame(message: dict[str, object]) -> bytes:
@@ -32,7 +32,7 @@ EXIT = {"jsonrpc": "2.0", "method": "exit"}
 )
 def test_exit_codes(messages: list[dict[str, object]], code: int) -> None:
     done = subprocess.run(
-        server_command(),
+        [console_script("dockerfix-lsp")],
         input=b"".join(_frame(m) for m in messages),
         capture_output=True,
         timeout=120,
@@ -46,7 +46,7 @@ def test_tcp() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = subprocess.Popen([*server_command(), "--tcp", "--port", str(port)])
+    server = subprocess.Popen([console_script("dockerfix-lsp"), "--tcp", "--port", str(port)])
     try:
         for _ in range(600):
             try:

@@ -13,12 +13,11 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, console_script
 
 PLUGIN = ROOT / "editors" / "nvim"
 TIMEOUT = 120  # seconds for one nvim run (it stops itself well before on any failure)
@@ -119,21 +118,12 @@ def nvim(request: pytest.FixtureRequest) -> str:
     return path
 
 
-def _console_script(name: str) -> str:
-    """The project's console script: beside this interpreter (the venv) or on PATH."""
-    beside = Path(sys.executable).with_name(name)
-    found = str(beside) if beside.exists() else shutil.which(name)
-    if found is None:
-        pytest.fail(f"`{name}` is not installed: pip install -e .")
-    return found
-
-
 def _run_nvim(nvim: str, dockerfile: Path, mode: str, settings: dict[str, object]) -> None:
     driver = dockerfile.parent / "driver.lua"
     driver.write_text(DRIVER)
     env = {
         **os.environ,
-        "DOCKERFIX_TEST_CMD": json.dumps([_console_script("dockerfix-lsp")]),
+        "DOCKERFIX_TEST_CMD": json.dumps([console_script("dockerfix-lsp")]),
         "DOCKERFIX_TEST_SETTINGS": json.dumps(settings),
         "DOCKERFIX_TEST_MODE": mode,
         "DOCKERFIX_TEST_FILE": str(dockerfile),
@@ -177,7 +167,7 @@ def _expected(folder: Path, text: str, cli_args: list[str]) -> str:
     copy = folder / "Dockerfile"
     copy.write_bytes(text.encode())
     result = subprocess.run(
-        [_console_script("dockerfix"), "--write", "--quiet", *cli_args, str(copy)],
+        [console_script("dockerfix"), "--write", "--quiet", *cli_args, str(copy)],
         cwd=folder,
         capture_output=True,
         text=True,
