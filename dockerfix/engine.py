@@ -15,8 +15,8 @@ from dockerfix.diagnostics import Diagnostic, Fix, Safety
 from dockerfix.rules import ALL_RULES
 from dockerfix.rules.base import Context, Report, Rule
 from dockerfix.semantics import Model
-from dockerfix.suppressions import experimental_checks, opts_in
 from dockerfix.suppressions import find as find_suppressions
+from dockerfix.suppressions import listed
 from dockerfix.syntax import Dockerfile, ParseError, parse
 from dockerfix.syntax.transform import Edit, apply, edits
 
@@ -68,7 +68,7 @@ def enabled_rules(config: Config, experimental: frozenset[str] = frozenset()) ->
 
 def _default(rule: type[Rule], experimental: frozenset[str]) -> bool:
     if rule.experimental and rule.buildkit_check is not None:
-        return opts_in(experimental, rule.buildkit_check)
+        return listed(experimental, rule.buildkit_check)
     return rule.default_enabled
 
 
@@ -86,9 +86,9 @@ def check_tree(
     tree: Dockerfile, config: Config, *, dockerignore: str | None = None
 ) -> list[Diagnostic]:
     context = Context(tree, Model(tree), config, dockerignore)
-    rules = [rule(context) for rule in enabled_rules(config, experimental_checks(tree))]
-    _run(rules, context)
     suppressions = find_suppressions(tree)
+    rules = [rule(context) for rule in enabled_rules(config, suppressions.experimental)]
+    _run(rules, context)
     found = []
     for rule in rules:
         for report in rule.reports:

@@ -7,12 +7,13 @@
   (or `skip=all`) and, as in dockerfile 1.21+, a `# check=skip=...` comment right above an
   instruction are honoured. Like BuildKit, the value ends at the first space.
 - BuildKit's experimental checks run only where the `# check=experimental=Name,...` directive
-  (or `experimental=all`) asks for them: `experimental_checks` reads that list.
+  (or `experimental=all`) asks for them: `Suppressions.experimental` is that list.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from dockerfix.syntax import Comment, Dockerfile, Instruction, Token
@@ -29,25 +30,27 @@ class Suppressions:
     # (start, end) offsets of an instruction -> codes (or ALL) silenced there
     spans: list[tuple[int, int, set[str]]] = field(default_factory=list)
     buildkit_spans: list[tuple[int, int, set[str]]] = field(default_factory=list)
+    # The experimental BuildKit checks the `# check=` directive turns on (not a suppression,
+    # but read from the same directive).
+    experimental: frozenset[str] = frozenset()
 
     def silences(self, code: str, name: str, buildkit_check: str | None, offset: int) -> bool:
-        if _matches(self.file, code, name):
+        if listed(self.file, code, name):
             return True
-        if any(_matches(codes, code, name) for s, e, codes in self.spans if s <= offset < e):
+        if any(listed(codes, code, name) for s, e, codes in self.spans if s <= offset < e):
             return True
         if buildkit_check is None:
             return False
-        if _matches(self.buildkit_file, buildkit_check, buildkit_check):
+        if listed(self.buildkit_file, buildkit_check):
             return True
         return any(
-            _matches(codes, buildkit_check, buildkit_check)
-            for s, e, codes in self.buildkit_spans
-            if s <= offset < e
+            listed(codes, buildkit_check) for s, e, codes in self.buildkit_spans if s <= offset < e
         )
 
 
-def _matches(codes: set[str], code: str, name: str) -> bool:
-    return ALL in codes or code.lower() in codes or name.lower() in codes
+def listed(codes: Collection[str], *keys: str) -> bool:
+    """Whether `codes` (lower-case codes or names, or ALL) names any of `keys`."""
+    return ALL in codes or any(key.lower() in codes for key in keys)
 
 
 def _codes(listed: str | None) -> set[str]:
@@ -55,10 +58,6 @@ def _codes(listed: str | None) -> set[str]:
     if listed is None:
         return {ALL}
     return {part.strip().lower() for part in listed.split(",") if part.strip()}
-
-
-def _skip_list(value: str) -> set[str]:
-    return _lint_option(value, "skip")
 
 
 def _lint_option(value: str, wanted: str) -> set[str]:
@@ -72,19 +71,6 @@ def _lint_option(value: str, wanted: str) -> set[str]:
     return {ALL} if "all" in names else names
 
 
-def experimental_checks(tree: Dockerfile) -> frozenset[str]:
-    """The experimental BuildKit checks the file's `# check=` directive turns on (lower-case
-    names, or ALL)."""
-    check = tree.directive("check")
-    if check is None:
-        return frozenset()
-    return frozenset(_lint_option(check.value.split(" ")[0], "experimental"))
-
-
-def opts_in(experimental: frozenset[str], buildkit_check: str) -> bool:
-    return ALL in experimental or buildkit_check.lower() in experimental
-
-
 def find(tree: Dockerfile) -> Suppressions:
     found = Suppressions()
     text = tree.text
@@ -92,7 +78,9 @@ def find(tree: Dockerfile) -> Suppressions:
         return found  # the common case: nothing to look for
     check = tree.directive("check")
     if check is not None:
-        found.buildkit_file = _skip_list(check.value.split(" ")[0])
+        options = check.value.split(" ")[0]
+        found.buildkit_file = _lint_option(options, "skip")
+        found.experimental = frozenset(_lint_option(options, "experimental"))
     for comment in tree.comments:
         match = _OWN.match(comment.text.strip())
         if match and match.group(1).lower() == "ignore-file":
@@ -120,4 +108,4 @@ def _attach(found: Suppressions, comments: list[Comment], instruction: Instructi
         check = _CHECK.match(text)
         if check and first_check:
             first_check = False
-            found.buildkit_spans.append((*span, _skip_list(check.group(1))))
+            found.buildkit_spans.append((*span, _lint_option(check.group(1), "skip")))
