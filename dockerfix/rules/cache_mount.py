@@ -1803,12 +1803,7 @@ def _with_flags(
             assert isinstance(continuation, Token)
             inserted: list[Token | Flag] = []
             for flag in flags:
-                inserted += [
-                    Token("WS", " "),
-                    Token("LINE_CONTINUATION", continuation.text),
-                    Token("WS", indent),
-                    flag,
-                ]
+                inserted += [*_line_break(continuation.text, indent), flag]
             children[last + 1 : last + 1] = inserted
             return instruction.with_changes(children=tuple(children))
     for flag in flags:
@@ -1824,11 +1819,9 @@ def _with_flags_on_lines(
     keyword = next(i for i, c in enumerate(children) if isinstance(c, Keyword))
     head, tail = children[: keyword + 1], children[keyword + 1 :]
     kinds = [c.type if isinstance(c, Token) else "" for c in tail[:2]]
-    continuation = [
-        Token("WS", " "),
-        Token("LINE_CONTINUATION", conventions.escape + conventions.newline),
-        Token("WS", conventions.continuation_indent),
-    ]
+    continuation = _line_break(
+        conventions.escape + conventions.newline, conventions.continuation_indent
+    )
     inserted: list[Token | Node] = [Token("WS", " "), flags[0]]
     for flag in flags[1:]:
         inserted += [*continuation, flag]
@@ -1838,6 +1831,11 @@ def _with_flags_on_lines(
         inserted += continuation
         tail = tail[1:] if kinds[0] == "WS" else tail
     return instruction.with_changes(children=(*head, *inserted, *tail))
+
+
+def _line_break(continuation: str, indent: str) -> list[Token]:
+    """` \\` + line end, then `indent`: what goes before a flag or word on a line of its own."""
+    return [Token("WS", " "), Token("LINE_CONTINUATION", continuation), Token("WS", indent)]
 
 
 def _with_scripts(
