@@ -87,9 +87,6 @@ class LineIndex:
         position = self.position(offset)
         return {"line": position.line, "character": position.character}
 
-    def json_range(self, start: int, end: int) -> dict[str, dict[str, int]]:
-        return {"start": self.json_position(start), "end": self.json_position(end)}
-
     def range(self, start: int, end: int) -> types.Range:
         return types.Range(start=self.position(start), end=self.position(end))
 
