@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from itertools import pairwise
 
+from dockerfix.compat import cached_property
 from dockerfix.syntax import Dockerfile, Flag, Instruction, Node, Token, parse
 
 _INDENT = re.compile(r"[ \t]+")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cached_property
 
+from dockerfix.compat import cached_property
 from dockerfix.syntax.nodes import Location
 from dockerfix.syntax.transform import Edit
 

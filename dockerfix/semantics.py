@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
 
+from dockerfix.compat import cached_property
 from dockerfix.syntax import Dockerfile, Instruction, Stage
 
 # Image repositories (last path component) whose default variant is Debian-based.

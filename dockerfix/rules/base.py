@@ -15,6 +15,9 @@ from dockerfix.syntax.transform import REMOVE, Transformer, replace
 
 Target = Node | Token
 Replacements = Mapping[Target, Target | object]
+# A fix's replacements, worked out only if the fix is applied or shown: most reports are only
+# listed, and building new nodes can cost more than finding the problem.
+DeferredReplacements = Callable[[], Replacements]
 
 
 @dataclass(frozen=True)
@@ -104,13 +107,14 @@ class Rule:
         node: Target,
         message: str,
         *,
-        fix: Replacements | Transformer | None = None,
+        fix: Replacements | DeferredReplacements | Transformer | None = None,
         title: str | None = None,
         safety: Safety | None = None,
         severity: Severity | None = None,
         build_flags: tuple[str, ...] = (),
     ) -> None:
-        """Report `node`; a fix is node replacements (`REMOVE` deletes) or a transformer."""
+        """Report `node`; a fix is node replacements (`REMOVE` deletes), a function that
+        returns them when the fix is needed, or a transformer."""
         transformer = fix if isinstance(fix, Transformer) or fix is None else _Replace(fix)
         self.reports.append(
             Report(node, message, transformer, title, safety, severity, build_flags)
@@ -130,11 +134,12 @@ class RebuildFile(Transformer):
 
 
 class _Replace(Transformer):
-    def __init__(self, replacements: Replacements) -> None:
+    def __init__(self, replacements: Replacements | DeferredReplacements) -> None:
         self.replacements = replacements
 
     def transform(self, node: Node) -> Node:
-        return replace(node, self.replacements)  # type: ignore[arg-type]
+        found = self.replacements() if callable(self.replacements) else self.replacements
+        return replace(node, found)  # type: ignore[arg-type]
 
 
 def _sections(doc: str) -> dict[str, str]:

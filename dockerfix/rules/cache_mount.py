@@ -14,12 +14,12 @@ import posixpath
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from dockerfix import shell
+from dockerfix.compat import cached_property
 from dockerfix.conventions import Conventions, insert_flag
 from dockerfix.diagnostics import Safety
-from dockerfix.rules.base import Context, Invalid, Rule
+from dockerfix.rules.base import Context, Invalid, Replacements, Rule
 from dockerfix.semantics import ROOT, StageInfo, User, substitute
 from dockerfix.syntax import Arguments, Dockerfile, Flag, Heredoc, Instruction, Keyword, Node, Token
 
@@ -1342,7 +1342,7 @@ class CacheMount(Rule):
         self._offline: dict[str, str] = {}  # manager name -> a RUN that only reads its cache
         self._runs: dict[int, tuple[_Context, list[_Script], list[_Use]]] = {}
         self._flags: dict[str, Flag] = {}
-        self._conventions: Conventions | None = None
+        self._tree_conventions: Conventions | None = None
 
     def visit_dockerfile(self, tree: Dockerfile) -> None:
         """Read every RUN once; note the managers some RUN uses only offline (§3.2 pitfall 3)."""
@@ -1468,18 +1468,19 @@ class CacheMount(Rule):
             index = next(i for i, script in enumerate(scripts) if script is first.script)
             new_texts[index] = _prepend(new_texts.get(index, first.script.text), first.script)
             self._hooked.add(context.stage.index)
-        if self._conventions is None:  # one per tree: its cached properties read the whole file
-            self._conventions = Conventions(self.context.tree)
-        conventions = self._conventions
         mounts: list[_Mount] = []
         for plan in plans:
             for mount in plan.mounts:
                 if all(m.target != mount.target for m in mounts):
                     mounts.append(mount)
-        flags = [self._flag(conventions, m.text()) for m in mounts]
-        # Scripts first: where the mounts go depends on the RUN's lines as they end up.
-        updated = _with_scripts(instruction, scripts, new_texts)
-        updated = _with_flags(updated, flags, conventions)
+
+        def updated() -> Replacements:
+            conventions = self._conventions()
+            flags = [self._flag(conventions, m.text()) for m in mounts]
+            # Scripts first: where the mounts go depends on the RUN's lines as they end up.
+            with_scripts = _with_scripts(instruction, scripts, new_texts)
+            return {instruction: _with_flags(with_scripts, flags, conventions)}
+
         labels = list(dict.fromkeys(_label(p) for p in plans))
         if len(plans) == 1:
             message = f"{labels[0]} without a cache mount: {plans[0].manager.reason}"
@@ -1494,10 +1495,15 @@ class CacheMount(Rule):
         self.report(
             instruction,
             message,
-            fix={instruction: updated},
+            fix=updated,
             title=title,
             safety=Safety.UNSAFE if unsafe else None,
         )
+
+    def _conventions(self) -> Conventions:
+        if self._tree_conventions is None:  # one per tree: its properties read the whole file
+            self._tree_conventions = Conventions(self.context.tree)
+        return self._tree_conventions
 
     def _flag(self, conventions: Conventions, text: str) -> Flag:
         if text not in self._flags:

@@ -3,8 +3,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 
+from dockerfix.compat import cached_property
 from dockerfix.expansion import ExpansionError, process_word
 from dockerfix.rules.base import Rule
 from dockerfix.semantics import StageInfo

@@ -18,9 +18,9 @@ import dataclasses
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cached_property
 from typing import NamedTuple, TypeAlias, TypeVar
 
+from dockerfix.compat import cached_property
 from dockerfix.syntax import buildkit
 from dockerfix.syntax.heredocs import HeredocMarker
 
