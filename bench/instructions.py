@@ -1,0 +1,89 @@
+"""CPU instructions that check() and fix() execute, counted by valgrind (callgrind).
+
+Usage: python bench/instructions.py [--files 40] [--repo PATH ...]
+
+Timings on the development VM vary by ±20 % from run to run, more than most single changes
+gain; instruction counts do not vary. Each workload runs in a fresh interpreter under
+`valgrind --tool=callgrind`, and the same interpreter doing everything but the workload
+(start-up, imports, reading the inputs) is subtracted:
+
+- fix: `fix()` over the first N gen_corpus.py files (seed 1), every default rule;
+- check-1000: `parse()` and `check_tree()` with every rule, twice, on the 1,007-line file that
+  bench/lsp_latency.py types into.
+
+`--repo` names checkouts to measure (default: this one), e.g. a `git worktree` of an older
+commit, so that two versions are compared on the same inputs. Needs valgrind (Debian package).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.lsp_latency import big_dockerfile
+from bench.parse_bench import corpus
+
+ROOT = Path(__file__).resolve().parents[1]
+
+RUNNER = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from dockerfix.config import Config
+from dockerfix.engine import check_tree, fix
+from dockerfix.syntax import parse
+workload, texts = sys.argv[2], json.loads(open(sys.argv[3]).read())
+if workload == "fix":
+    for text in texts:
+        fix(text)
+elif workload == "check-1000":
+    config = Config(select=("ALL",))
+    for text in texts:
+        check_tree(parse(text), config)
+"""
+
+_COLLECTED = re.compile(r"Collected : (\d+)")
+
+
+def instructions(repo: Path, workload: str, inputs: Path) -> int:
+    valgrind = [shutil.which("valgrind") or "valgrind", "--tool=callgrind"]
+    command = [*valgrind, "--callgrind-out-file=/dev/null", sys.executable, "-c", RUNNER]
+    done = subprocess.run(
+        [*command, str(repo), workload, str(inputs)], capture_output=True, text=True, check=True
+    )
+    match = _COLLECTED.search(done.stderr)
+    if match is None:
+        raise RuntimeError(f"no instruction count from valgrind:\n{done.stderr[-2000:]}")
+    return int(match.group(1))
+
+
+def main() -> None:
+    args = argparse.ArgumentParser(description=__doc__)
+    args.add_argument("--files", type=int, default=40)
+    args.add_argument("--repo", type=Path, action="append")
+    options = args.parse_args()
+    if shutil.which("valgrind") is None:
+        sys.exit("valgrind not found (apt-get install valgrind)")
+    big = big_dockerfile(1000)
+    workloads = {
+        "fix": corpus(options.files, 1)[: options.files],
+        "check-1000": [big, big + "# changed\n"],
+    }
+    print("| checkout | workload | instructions (millions) |")
+    print("| --- | --- | ---: |")
+    with tempfile.TemporaryDirectory() as scratch:
+        for repo in options.repo or [ROOT]:
+            for name, texts in workloads.items():
+                inputs = Path(scratch) / f"{name}.json"
+                inputs.write_text(json.dumps(texts))
+                total = instructions(repo, name, inputs) - instructions(repo, "none", inputs)
+                print(f"| {repo} | {name} | {total / 1e6:,.0f} |")
+
+
+if __name__ == "__main__":
+    main()
