@@ -1,20 +1,23 @@
 """`check()` and `fix()`: run the rules, turn their fixes into edits, apply them to a fixed point.
 
 Both are pure functions of their arguments: no I/O, no global state. The CLI and the language
-server call them and only convert the results.
+server call them and only convert the results. Rules with a whole-file hook see the whole
+file; the others run once per group of related stages, which lets the language server pass
+`check_tree` a `Memo` of the document's previous version and skip the groups an edit left
+unchanged (tests/test_incremental.py holds it to the same result as a fresh check).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from dockerfix.config import Config
-from dockerfix.diagnostics import Diagnostic, Fix, Safety
+from dockerfix.diagnostics import Diagnostic, Fix, Safety, Severity
 from dockerfix.rules import ALL_RULES
 from dockerfix.rules.base import Context, Report, Rule
-from dockerfix.semantics import Model
+from dockerfix.semantics import Model, StageInfo
 from dockerfix.suppressions import find as find_suppressions
 from dockerfix.suppressions import listed
 from dockerfix.syntax import Dockerfile, ParseError, parse
@@ -82,41 +85,219 @@ def check(
     return check_tree(_parse(text), config, dockerignore=dockerignore)
 
 
+@dataclass
+class Memo:
+    """What the per-group rules found in each group of related stages of a document, kept
+    to check its next version: a group whose text (and the file's preamble, directives,
+    stage count and the group's line) is unchanged is not checked again. The language server
+    keeps one per open document."""
+
+    settings: tuple[Config, str | None, frozenset[str]] | None = None
+    groups: dict[tuple[object, ...], list[_Found]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Found:
+    """A report of a per-group rule, placed relative to the FROM of its stage in the group."""
+
+    rule: type[Rule]
+    stage: int
+    start: int
+    end: int
+    message: str
+    title: str | None
+    safety: Safety | None
+    severity: Severity | None
+    build_flags: tuple[str, ...]
+    fixable: bool
+
+
 def check_tree(
-    tree: Dockerfile, config: Config, *, dockerignore: str | None = None
+    tree: Dockerfile,
+    config: Config,
+    *,
+    dockerignore: str | None = None,
+    memo: Memo | None = None,
 ) -> list[Diagnostic]:
+    """`check()` on a parsed tree; with a `memo` of the previous version of the document,
+    groups of stages whose text is unchanged are not checked again (same result)."""
     context = Context(tree, Model(tree), config, dockerignore)
     suppressions = find_suppressions(tree)
-    rules = [rule(context) for rule in enabled_rules(config, suppressions.experimental)]
-    _run(rules, context)
-    found = []
-    for rule in rules:
-        for report in rule.reports:
-            if suppressions.silences(rule.code, rule.name, rule.buildkit_check, report.node.start):
-                continue
-            found.append(_diagnostic(rule, report, tree))
-    found.sort(key=lambda d: (d.start, d.code))
+    enabled = enabled_rules(config, suppressions.experimental)
+    whole_file = [rule(context) for rule in enabled if rule.whole_file]
+    _run(whole_file, context)
+    found = _reports(whole_file)
+    per_group = [rule for rule in enabled if not rule.whole_file]
+    found.extend(_preamble(per_group, context))
+    settings = (config, dockerignore, suppressions.experimental)
+    if memo is not None and memo.settings != settings:
+        memo.settings, memo.groups = settings, {}
+    found.extend(_per_group(per_group, context, memo))
+    kept = [
+        (rule, d)
+        for rule, d in found
+        if not suppressions.silences(rule.code, rule.name, rule.buildkit_check, d.start)
+    ]
+    kept.sort(key=lambda pair: (pair[1].start, pair[1].code))
+    return [d for _, d in kept]
+
+
+def _per_group(
+    rules: list[type[Rule]], context: Context, memo: Memo | None
+) -> list[tuple[type[Rule], Diagnostic]]:
+    """The per-group rules' findings, group by group. With a memo, a group it remembers is
+    not checked again, and the memo then holds this version's groups."""
+    groups = context.model.stage_groups
+    if memo is None or not rules:
+        return [pair for group in groups for pair in _reports(_checked(rules, group, context))]
+    found: list[tuple[type[Rule], Diagnostic]] = []
+    remembered: dict[tuple[object, ...], list[_Found]] = {}
+    for group, key in zip(groups, _group_keys(groups, context), strict=True):
+        known = memo.groups.get(key)
+        if known is None:
+            instances = _checked(rules, group, context)
+            found.extend(_reports(instances))
+            known = _placed(instances, group)
+        else:
+            found.extend(_remembered(item, group, context) for item in known)
+        if known is not None:
+            remembered[key] = known
+    memo.groups = remembered
     return found
 
 
+def _checked(rules: list[type[Rule]], group: list[StageInfo], context: Context) -> list[Rule]:
+    instances = [rule(context) for rule in rules]
+    _run_group(instances, group)
+    return instances
+
+
+def _reports(rules: list[Rule]) -> list[tuple[type[Rule], Diagnostic]]:
+    return [_reported(rule, report, rule.context.tree) for rule in rules for report in rule.reports]
+
+
 def _run(rules: list[Rule], context: Context) -> None:
-    tree, model = context.tree, context.model
     for rule in rules:
-        if "visit_dockerfile" in rule.hooks:
-            rule.visit_dockerfile(tree)
-    stage_rules = [r for r in rules if "visit_stage" in r.hooks]
-    for stage in model.stages:
-        for rule in stage_rules:
-            rule.visit_stage(stage)
-    instruction_rules = [r for r in rules if "visit_instruction" in r.hooks]
-    if instruction_rules:
-        for instruction in tree.instructions:
-            owner = model.stage_of(instruction)
-            for rule in instruction_rules:
-                rule.visit_instruction(instruction, owner)
+        rule.visit_dockerfile(context.tree)
 
 
-def _diagnostic(rule: Rule, report: Report, tree: Dockerfile) -> Diagnostic:
+def _preamble(rules: list[type[Rule]], context: Context) -> list[tuple[type[Rule], Diagnostic]]:
+    """The per-group rules' reports on the instructions before the first FROM."""
+    instances = [rule(context) for rule in rules if "visit_instruction" in rule.hooks]
+    for instruction in context.tree.global_args:
+        for rule in instances:
+            rule.visit_instruction(instruction, None)
+    return _reports(instances)
+
+
+def _run_group(rules: list[Rule], group: list[StageInfo]) -> None:
+    """A group's stages, then their instructions, as if the file held only that group."""
+    for rule in rules:
+        if "visit_stage" in rule.hooks:
+            for stage in group:
+                rule.visit_stage(stage)
+    visiting = [rule for rule in rules if "visit_instruction" in rule.hooks]
+    if visiting:
+        for stage in group:
+            for instruction in (stage.stage.from_instruction, *stage.stage.instructions):
+                for rule in visiting:
+                    rule.visit_instruction(instruction, stage)
+
+
+def _group_keys(groups: list[list[StageInfo]], context: Context) -> list[tuple[object, ...]]:
+    """What the per-group rules may read for each group: the texts of its stages (with the
+    comments before each FROM), their indexes and first lines, the preamble before the first
+    stage, the directives, the escape character and the number of stages."""
+    tree = context.tree
+    previous: dict[int, int] = {}
+    last_end = 0
+    for instruction in tree.instructions:
+        previous[id(instruction)] = last_end
+        last_end = instruction.end
+    stages = context.model.stages
+    first = previous[id(stages[0].stage.from_instruction)] if stages else len(tree.text)
+    head = (tree.escape, tuple(d.text for d in tree.directives), len(stages), tree.text[:first])
+
+    def chunk(info: StageInfo) -> tuple[object, ...]:
+        start = info.stage.from_instruction.start
+        line = tree.location(start).line
+        return (info.index, line, tree.text[previous[id(info.stage.from_instruction)] : _end(info)])
+
+    return [(head, *(chunk(info) for info in group)) for group in groups]
+
+
+def _end(info: StageInfo) -> int:
+    """Where a stage's last instruction ends."""
+    return (info.stage.instructions or (info.stage.from_instruction,))[-1].end
+
+
+def _placed(rules: list[Rule], group: list[StageInfo]) -> list[_Found] | None:
+    """The rules' reports placed relative to their stage's FROM; None if one lies outside
+    the group's stages (it could not be placed in a later version)."""
+    spans = [(info.stage.from_instruction.start, _end(info)) for info in group]
+    placed = []
+    for rule in rules:
+        for report in rule.reports:
+            start, end = report.node.start, report.node.end
+            stage = next((i for i, (a, b) in enumerate(spans) if a <= start and end <= b), None)
+            if stage is None:
+                return None
+            anchor = spans[stage][0]
+            placed.append(
+                _Found(
+                    type(rule),
+                    stage,
+                    start - anchor,
+                    end - anchor,
+                    report.message,
+                    report.title,
+                    report.safety,
+                    report.severity,
+                    report.build_flags,
+                    report.fix is not None,
+                )
+            )
+    return placed
+
+
+def _remembered(
+    found: _Found, group: list[StageInfo], context: Context
+) -> tuple[type[Rule], Diagnostic]:
+    rule = found.rule
+    start = group[found.stage].stage.from_instruction.start + found.start
+    end = start + found.end - found.start
+    fix = None
+    if found.fixable:
+        fix = Fix(
+            found.title or found.message,
+            found.safety or rule.fix_safety or Safety.SAFE,
+            partial(_edits_again, rule, group, context, start, found.message),
+        )
+    diagnostic = _diagnostic(
+        rule,
+        context.tree,
+        start,
+        end,
+        message=found.message,
+        severity=found.severity,
+        fix=fix,
+        build_flags=found.build_flags,
+    )
+    return rule, diagnostic
+
+
+def _edits_again(
+    rule: type[Rule], group: list[StageInfo], context: Context, start: int, message: str
+) -> tuple[Edit, ...]:
+    """A remembered finding's fix: its rule runs on its group again, in this version."""
+    instance = rule(context)
+    _run_group([instance], group)
+    report = next(r for r in instance.reports if r.node.start == start and r.message == message)
+    assert report.fix is not None, "a remembered fixable finding is fixable again"
+    return tuple(edits(context.tree, report.fix.transform(context.tree)))
+
+
+def _reported(rule: Rule, report: Report, tree: Dockerfile) -> tuple[type[Rule], Diagnostic]:
     fix = None
     if report.fix is not None:
         transformer = report.fix
@@ -127,17 +308,41 @@ def _diagnostic(rule: Rule, report: Report, tree: Dockerfile) -> Diagnostic:
             lambda: tuple(edits(tree, transformer.transform(tree))),
         )
     node = report.node
+    diagnostic = _diagnostic(
+        type(rule),
+        tree,
+        node.start,
+        node.end,
+        message=report.message,
+        severity=report.severity,
+        fix=fix,
+        build_flags=report.build_flags,
+    )
+    return type(rule), diagnostic
+
+
+def _diagnostic(
+    rule: type[Rule],
+    tree: Dockerfile,
+    start: int,
+    end: int,
+    *,
+    message: str,
+    severity: Severity | None,
+    fix: Fix | None,
+    build_flags: tuple[str, ...],
+) -> Diagnostic:
     return Diagnostic(
         code=rule.code,
         name=rule.name,
-        message=report.message,
-        start=node.start,
-        end=node.end,
-        location=tree.location(node.start),
-        end_location=tree.location(node.end),
-        severity=report.severity or rule.severity,
+        message=message,
+        start=start,
+        end=end,
+        location=tree.location(start),
+        end_location=tree.location(end),
+        severity=severity or rule.severity,
         fix=fix,
-        build_flags=report.build_flags,
+        build_flags=build_flags,
         url=DOCS_URL.format(name=rule.name),
     )
 

@@ -272,6 +272,35 @@ class Model:
     def stage_of(self, instruction: Instruction) -> StageInfo | None:
         return self._by_instruction.get(id(instruction))
 
+    @cached_property
+    def stage_groups(self) -> list[list[StageInfo]]:
+        """The stages in groups that do not refer to each other (FROM, COPY --from,
+        RUN --mount=from=), each group in file order. One group when a base or a reference is
+        a variable: which stage it names is not known here."""
+        unknown = any(
+            "$" in info.stage.base_image or any("$" in r for r in stage_references(info.stage))
+            for info in self.stages
+        )
+        if unknown:
+            return [self.stages] if self.stages else []
+        group_of: dict[int, int] = {}
+        groups: list[list[StageInfo]] = []
+        for info in self.stages:
+            linked = {group_of[s.index] for s in info.sources if s.index in group_of}
+            if not linked:
+                group_of[info.index] = len(groups)
+                groups.append([info])
+                continue
+            target, *others = sorted(linked)
+            for other in others:
+                for moved in groups[other]:
+                    group_of[moved.index] = target
+                groups[target].extend(groups[other])
+                groups[other] = []
+            group_of[info.index] = target
+            groups[target].append(info)
+        return [sorted(group, key=lambda s: s.index) for group in groups if group]
+
     @property
     def final(self) -> StageInfo | None:
         return self.stages[-1] if self.stages else None

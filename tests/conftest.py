@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -10,6 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 CORPUS = SHARED / "corpus" / "buildkit-parser"
 CASES = SHARED / "cases"
+GEN_CORPUS = SHARED / "tools" / "gen_corpus.py"
 
 
 @pytest.fixture(autouse=True)
@@ -43,3 +45,13 @@ def read_exact(path: Path) -> str:
 @pytest.fixture(scope="session")
 def shared_texts() -> dict[str, str]:
     return {str(p.relative_to(SHARED)): read_exact(p) for p in shared_dockerfiles()}
+
+
+def generated_corpus(out: Path, count: int, seed: int) -> list[Path]:
+    """`count` files from the shared gen_corpus.py (deterministic for a seed), in name order."""
+    subprocess.run(
+        [sys.executable, str(GEN_CORPUS), str(out), "-n", str(count), "--seed", str(seed)],
+        check=True,
+        capture_output=True,
+    )
+    return sorted(p for p in out.rglob("*") if p.is_file())

@@ -42,7 +42,6 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -52,13 +51,12 @@ from dockerfix.config import Config
 from dockerfix.engine import check
 from dockerfix.rules import ALL_RULES
 from dockerfix.syntax import Dockerfile, parse
-from tests.conftest import SHARED
+from tests.conftest import GEN_CORPUS, generated_corpus
 
 RULES = {
     rule.name: rule.code for rule in ALL_RULES if rule.code <= "BK011" and rule.code >= "BK001"
 }
 TALLY = shutil.which("tally")
-GEN_CORPUS = SHARED / "tools" / "gen_corpus.py"
 
 pytestmark = pytest.mark.skipif(
     TALLY is None, reason="tally (pip install tally-cli) is not installed"
@@ -187,13 +185,7 @@ def _compare(paths: list[Path]) -> tuple[int, int, list[str]]:
 
 @pytest.mark.skipif(not GEN_CORPUS.is_file(), reason="the shared gen_corpus.py is missing")
 def test_generated_corpus_agrees_with_tally(tmp_path: Path) -> None:
-    subprocess.run(
-        [sys.executable, str(GEN_CORPUS), str(tmp_path), "-n", "200", "--seed", "7"],
-        check=True,
-        capture_output=True,
-    )
-    paths = sorted(p for p in tmp_path.rglob("*") if p.is_file())
-    total, agree, problems = _compare(paths)
+    total, agree, problems = _compare(generated_corpus(tmp_path, 200, 7))
     assert problems == []
     assert total > 150 and total - agree <= 10  # on seed 7: 7 units, difference 1 only
 

@@ -66,11 +66,19 @@ class Rule:
     INVALID: ClassVar[tuple[Invalid, ...]] = ()
     # The `visit_*` hooks the class implements (the engine calls only those).
     hooks: ClassVar[frozenset[str]] = frozenset()
+    # A rule with `visit_dockerfile` sees the whole file at once. The others run once per
+    # group of related stages (stages linked by FROM, COPY --from or RUN --mount=from), as if
+    # the file held only that group, and must not read other groups' stages: the language
+    # server reuses a group's findings while the group's text is unchanged.
+    whole_file: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
         names = ("visit_dockerfile", "visit_stage", "visit_instruction")
         cls.hooks = frozenset(n for n in names if getattr(cls, n) is not getattr(Rule, n))
+        cls.whole_file = "visit_dockerfile" in cls.hooks
+        if cls.whole_file and len(cls.hooks) > 1:
+            raise TypeError(f"{cls.__name__}: visit_dockerfile sees the whole file; no other hook")
 
     def __init__(self, context: Context) -> None:
         self.context = context
@@ -92,13 +100,14 @@ class Rule:
     # -- hooks the engine calls; override the ones you need ------------------------------
 
     def visit_dockerfile(self, tree: Dockerfile) -> None:
-        """Called once, first."""
+        """Called once; a rule that implements it implements no other hook."""
 
     def visit_stage(self, stage: StageInfo) -> None:
-        """Called for every stage, in order."""
+        """Called for every stage of a group, in order, before any instruction of it."""
 
     def visit_instruction(self, instruction: Instruction, stage: StageInfo | None) -> None:
-        """Called for every instruction, in order (stage is None before the first FROM)."""
+        """Called for every instruction of a group, in order; also, with stage None, for
+        each instruction before the first FROM."""
 
     # -- reporting ---------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from dockerfix.conventions import Conventions, insert_flag
 from dockerfix.diagnostics import Safety
 from dockerfix.rules.base import Context, Invalid, Replacements, Rule
 from dockerfix.semantics import ROOT, StageInfo, User, substitute
-from dockerfix.syntax import Arguments, Dockerfile, Flag, Heredoc, Instruction, Keyword, Node, Token
+from dockerfix.syntax import Arguments, Flag, Heredoc, Instruction, Keyword, Node, Token
 
 # --- the tables ----------------------------------------------------------------------------
 
@@ -1344,23 +1344,26 @@ class CacheMount(Rule):
         self._flags: dict[str, Flag] = {}
         self._tree_conventions: Conventions | None = None
 
-    def visit_dockerfile(self, tree: Dockerfile) -> None:
-        """Read every RUN once; note the managers some RUN uses only offline (§3.2 pitfall 3)."""
-        for stage in self.context.model.stages:
-            for instruction in stage.stage.instructions:
-                if instruction.name != "RUN" or instruction.json is not None:
-                    continue
-                scripts = _scripts(instruction)
-                if not _may_use(scripts):
-                    continue  # no manager, build tool or ccache: `_uses` would find nothing
-                context = _Context.of(stage, instruction)
-                uses = _uses(scripts, context)
-                self._runs[id(instruction)] = (context, scripts, uses)
-                names = {u.manager.name for u in uses if u.trigger and not _offline(u)}
-                for use in uses:
-                    flag = _offline(use)
-                    if flag and use.manager.name not in names:
-                        self._offline.setdefault(use.manager.name, f"{use.label} {flag}")
+    def visit_stage(self, stage: StageInfo) -> None:
+        """Read every RUN once; note the managers some RUN uses only offline (§3.2 pitfall 3).
+
+        The engine visits every stage of a group of related stages before any instruction,
+        so an offline RUN anywhere in the group is known when its downloads are planned.
+        """
+        for instruction in stage.stage.instructions:
+            if instruction.name != "RUN" or instruction.json is not None:
+                continue
+            scripts = _scripts(instruction)
+            if not _may_use(scripts):
+                continue  # no manager, build tool or ccache: `_uses` would find nothing
+            context = _Context.of(stage, instruction)
+            uses = _uses(scripts, context)
+            self._runs[id(instruction)] = (context, scripts, uses)
+            names = {u.manager.name for u in uses if u.trigger and not _offline(u)}
+            for use in uses:
+                flag = _offline(use)
+                if flag and use.manager.name not in names:
+                    self._offline.setdefault(use.manager.name, f"{use.label} {flag}")
 
     def visit_instruction(self, instruction: Instruction, stage: StageInfo | None) -> None:
         run = self._runs.get(id(instruction))

@@ -19,7 +19,7 @@ from lsprotocol import types
 from dockerfix import engine
 from dockerfix.config import Config
 from dockerfix.diagnostics import Diagnostic, Fix, Safety, Severity
-from dockerfix.engine import FixResult
+from dockerfix.engine import FixResult, Memo
 from dockerfix.syntax import Dockerfile, ParseError, parse
 from dockerfix_lsp.positions import LineIndex, offset_of_location
 
@@ -109,9 +109,11 @@ class Analysis:
         return self.fixed[unsafe]
 
 
-def analyze(request: Request) -> Analysis:
+def analyze(request: Request, memo: Memo | None = None) -> Analysis:
+    """The analysis of one version; `memo` (the same object for every version of one
+    document) lets groups of stages whose text did not change go unchecked."""
     started = time.perf_counter()
-    analysis = _analyze(request)
+    analysis = _analyze(request, memo)
     analysis.diagnostics_json = json.dumps(analysis.diagnostics)
     analysis.timings["total"] = time.perf_counter() - started
     if logger.isEnabledFor(logging.DEBUG):
@@ -124,7 +126,7 @@ def analyze(request: Request) -> Analysis:
     return analysis
 
 
-def _analyze(request: Request) -> Analysis:
+def _analyze(request: Request, memo: Memo | None) -> Analysis:
     index = LineIndex(request.text)
     analysis = Analysis(request, index)
     text = request.text
@@ -156,7 +158,7 @@ def _analyze(request: Request) -> Analysis:
     parsed = time.perf_counter()
     try:
         analysis.findings = engine.check_tree(
-            analysis.tree, request.config, dockerignore=request.dockerignore
+            analysis.tree, request.config, dockerignore=request.dockerignore, memo=memo
         )
     except Exception:
         return _internal_error(analysis)

@@ -33,6 +33,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
 from dockerfix.diagnostics import Safety
+from dockerfix.engine import Memo
 from dockerfix.files import read_dockerignore
 from dockerfix_lsp import __version__
 from dockerfix_lsp.code_actions import (
@@ -217,6 +218,9 @@ class _State:
     task: asyncio.Task[None] | None = None
     analysis: Analysis | None = None
     ran: asyncio.Future[None] | None = None
+    # The findings of each group of stages, for checking the next version (only the
+    # worker thread, one check at a time per document, uses it).
+    memo: Memo = field(default_factory=Memo)
 
 
 @dataclass
@@ -368,7 +372,7 @@ class DockerfixServer(LanguageServer):
                 return
             state.dirty = False
             previous = state.analysis
-            job = self._job(document, previous)
+            job = self._job(document, previous, state.memo)
             analysis = await loop.run_in_executor(self._executor, job)
             if self._states.get(uri) is not state:
                 return  # closed meanwhile
@@ -381,7 +385,9 @@ class DockerfixServer(LanguageServer):
                     state.ran.set_result(None)
                 state.ran = None
 
-    def _job(self, document: Document, previous: Analysis | None) -> Callable[[], Analysis]:
+    def _job(
+        self, document: Document, previous: Analysis | None, memo: Memo
+    ) -> Callable[[], Analysis]:
         """The analysis to run on the worker thread for the document as it is now."""
         uri, version, text, path = document.uri, document.version, document.text, document.path
         client, generation = self.settings.client, self.generation
@@ -407,7 +413,7 @@ class DockerfixServer(LanguageServer):
             ):
                 analysis = dataclasses.replace(previous, request=request)
             else:
-                analysis = analyze(request)
+                analysis = analyze(request, memo)
                 self._serial += 1
                 analysis.serial = self._serial
             analysis.config_error = project.error
