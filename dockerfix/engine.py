@@ -193,6 +193,9 @@ def _preamble(rules: list[type[Rule]], context: Context) -> list[tuple[type[Rule
 def _run_group(rules: list[Rule], group: list[StageInfo]) -> None:
     """A group's stages, then their instructions, as if the file held only that group."""
     for rule in rules:
+        if "visit_group" in rule.hooks:
+            rule.visit_group(group)
+    for rule in rules:
         if "visit_stage" in rule.hooks:
             for stage in group:
                 rule.visit_stage(stage)
@@ -207,34 +210,43 @@ def _run_group(rules: list[Rule], group: list[StageInfo]) -> None:
 def _group_keys(groups: list[list[StageInfo]], context: Context) -> list[tuple[object, ...]]:
     """What the per-group rules may read for each group: the texts of its stages (with the
     comments before each FROM), their indexes and first lines, the preamble before the first
-    stage, the directives, the escape character and the number of stages."""
+    stage, the directives, the escape character and the number of stages (`is_final`)."""
     tree = context.tree
-    previous: dict[int, int] = {}
+    ends = _ends(tree)
+    before: dict[int, int] = {}  # id(instruction) -> where the instruction before it ends
     last_end = 0
     for instruction in tree.instructions:
-        previous[id(instruction)] = last_end
-        last_end = instruction.end
+        before[id(instruction)] = last_end
+        last_end = ends[id(instruction)]
     stages = context.model.stages
-    first = previous[id(stages[0].stage.from_instruction)] if stages else len(tree.text)
+    first = before[id(stages[0].stage.from_instruction)] if stages else len(tree.text)
     head = (tree.escape, tuple(d.text for d in tree.directives), len(stages), tree.text[:first])
 
     def chunk(info: StageInfo) -> tuple[object, ...]:
         start = info.stage.from_instruction.start
-        line = tree.location(start).line
-        return (info.index, line, tree.text[previous[id(info.stage.from_instruction)] : _end(info)])
+        text = tree.text[before[id(info.stage.from_instruction)] : _end(info, ends)]
+        return (info.index, tree.location(start).line, text)
 
     return [(head, *(chunk(info) for info in group)) for group in groups]
 
 
-def _end(info: StageInfo) -> int:
+def _ends(tree: Dockerfile) -> dict[int, int]:
+    """Where each top-level node ends: where the next begins (cheaper than their texts)."""
+    children = tree.children
+    following = [child.start for child in children[1:]] + [len(tree.text)]
+    return {id(child): end for child, end in zip(children, following, strict=True)}
+
+
+def _end(info: StageInfo, ends: dict[int, int]) -> int:
     """Where a stage's last instruction ends."""
-    return (info.stage.instructions or (info.stage.from_instruction,))[-1].end
+    return ends[id((info.stage.instructions or (info.stage.from_instruction,))[-1])]
 
 
 def _placed(rules: list[Rule], group: list[StageInfo]) -> list[_Found] | None:
     """The rules' reports placed relative to their stage's FROM; None if one lies outside
     the group's stages (it could not be placed in a later version)."""
-    spans = [(info.stage.from_instruction.start, _end(info)) for info in group]
+    ends = _ends(rules[0].context.tree) if rules else {}
+    spans = [(info.stage.from_instruction.start, _end(info, ends)) for info in group]
     placed = []
     for rule in rules:
         for report in rule.reports:

@@ -275,10 +275,11 @@ class Model:
     @cached_property
     def stage_groups(self) -> list[list[StageInfo]]:
         """The stages in groups that do not refer to each other (FROM, COPY --from,
-        RUN --mount=from=), each group in file order. One group when a base or a reference is
-        a variable: which stage it names is not known here."""
+        RUN --mount=from=), each group in file order. One group when a base or a reference
+        holds a variable, a quote or an escape: which stage BuildKit reads it as is not worked
+        out here."""
         unknown = any(
-            "$" in info.stage.base_image or any("$" in r for r in stage_references(info.stage))
+            _unsure(info.stage.base_image) or any(map(_unsure, stage_references(info.stage)))
             for info in self.stages
         )
         if unknown:
@@ -304,6 +305,10 @@ class Model:
     @property
     def final(self) -> StageInfo | None:
         return self.stages[-1] if self.stages else None
+
+
+def _unsure(name: str) -> bool:
+    return any(ch in name for ch in "$'\"\\`")
 
 
 def _link(source: StageInfo, consumer: StageInfo) -> None:

@@ -125,6 +125,7 @@ def _groups(text: str) -> list[list[int]]:
         ),
         ("FROM a\nFROM b\nCOPY --from=$STAGE /x /x\nFROM c\n", [[0, 1, 2]]),
         ("ARG BASE=a\nFROM ${BASE}\nFROM b\n", [[0, 1]]),
+        ('FROM a AS x\nFROM "x"\nFROM c\n', [[0, 1, 2]]),
         ("ARG V=1\n", []),
     ],
 )

@@ -21,13 +21,13 @@ always adds (`convert.go`, "make sure that PATH is always set"). No image is ass
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from dockerfix import semantics
 from dockerfix.expansion import AUTOMATIC_ARGS, scan_word
 from dockerfix.semantics import Image
-from dockerfix.syntax import Dockerfile, Instruction, Token, buildkit
+from dockerfix.syntax import Dockerfile, Instruction, Stage, Token, buildkit
 
 # convert.go nonEnvArgs: ARGs never put in the environment and never reported undefined.
 NON_ENV_ARGS = frozenset({"BUILDKIT_SBOM_SCAN_CONTEXT", "BUILDKIT_SBOM_SCAN_STAGE"})
@@ -259,18 +259,20 @@ class Dispatch:
     state_of: dict[int, StageState] = field(default_factory=dict)  # id(instruction) -> stage
 
 
-_CACHE: dict[int, tuple[Dockerfile, Dispatch]] = {}
+_CACHE: dict[tuple[int, tuple[int, ...]], tuple[Dockerfile, Dispatch]] = {}
 
 
-def dispatch(tree: Dockerfile) -> Dispatch:
-    """Replay BuildKit's dispatch of every stage of `tree` (cached per tree)."""
-    cached = _CACHE.get(id(tree))
+def dispatch(tree: Dockerfile, stages: Sequence[Stage]) -> Dispatch:
+    """Replay BuildKit's dispatch of `stages` of `tree`, a group of stages that refer only to
+    each other (cached per tree and group: the rules that read it share one replay)."""
+    key = (id(tree), tuple(stage.index for stage in stages))
+    cached = _CACHE.get(key)
     if cached is not None and cached[0] is tree:
         return cached[1]
-    result = _Dispatcher(tree).run()
+    result = _Dispatcher(tree, stages).run()
     if len(_CACHE) > 16:
         _CACHE.clear()
-    _CACHE[id(tree)] = (tree, result)
+    _CACHE[key] = (tree, result)
     return result
 
 
@@ -307,8 +309,9 @@ def image_workdir(image: Image) -> str | None:
 
 
 class _Dispatcher:
-    def __init__(self, tree: Dockerfile) -> None:
+    def __init__(self, tree: Dockerfile, stages: Sequence[Stage]) -> None:
         self.tree = tree
+        self.stages = stages
         self.escape = tree.escape
         self.globals = global_args(tree)
         self.result = Dispatch()
@@ -316,7 +319,7 @@ class _Dispatcher:
         self.reported: set[tuple[int, int, str]] = set()
 
     def run(self) -> Dispatch:
-        for stage in self.tree.stages:
+        for stage in self.stages:
             base_name = scan_word(stage.base_image, self.globals.env, self.escape).result
             parent = self.by_name.get(base_name)
             if parent is not None:

@@ -74,7 +74,7 @@ class Rule:
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
-        names = ("visit_dockerfile", "visit_stage", "visit_instruction")
+        names = ("visit_dockerfile", "visit_group", "visit_stage", "visit_instruction")
         cls.hooks = frozenset(n for n in names if getattr(cls, n) is not getattr(Rule, n))
         cls.whole_file = "visit_dockerfile" in cls.hooks
         if cls.whole_file and len(cls.hooks) > 1:
@@ -101,6 +101,9 @@ class Rule:
 
     def visit_dockerfile(self, tree: Dockerfile) -> None:
         """Called once; a rule that implements it implements no other hook."""
+
+    def visit_group(self, group: list[StageInfo]) -> None:
+        """Called for every group of related stages (in file order), before its stages."""
 
     def visit_stage(self, stage: StageInfo) -> None:
         """Called for every stage of a group, in order, before any instruction of it."""

@@ -123,8 +123,10 @@ class InvalidDefinitionDescription(Rule):
                 block = []
 
     def _check(self, tree: Dockerfile, instruction: Instruction, block: list[Comment]) -> None:
+        if not block:
+            return
         keys = definition_keys(instruction)
-        if not block or not keys:
+        if not keys:
             return
         texts = [prev_comment_text(comment) for comment in block]
         if texts[-1].split(" ")[0] in keys:

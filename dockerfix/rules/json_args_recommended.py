@@ -7,7 +7,8 @@ from dockerfix.conventions import Conventions
 from dockerfix.diagnostics import Safety
 from dockerfix.rules._buildkit import StageState, dispatch, is_windows
 from dockerfix.rules.base import Invalid, Rule
-from dockerfix.syntax import Comment, Dockerfile, Instruction
+from dockerfix.semantics import StageInfo
+from dockerfix.syntax import Comment, Instruction
 
 # Characters that mean nothing to /bin/sh outside quotes: a command made only of these,
 # blanks between words, is split by the shell exactly as the JSON array we write.
@@ -108,8 +109,9 @@ class JSONArgsRecommended(Rule):
         Invalid("FROM alpine\r\nCMD python3 \\\r\n    -m http.server\r\n", 'FROM alpine\r\nCMD ["python3", "-m", "http.server"]\r\n'),
     )  # fmt: skip
 
-    def visit_dockerfile(self, tree: Dockerfile) -> None:
-        result = dispatch(tree)
+    def visit_group(self, group: list[StageInfo]) -> None:
+        tree = self.context.tree
+        result = dispatch(tree, [info.stage for info in group])
         for at, instruction, state in result.shell_forms:
             message = (
                 f"JSON arguments recommended for {instruction.keyword} to prevent unintended "

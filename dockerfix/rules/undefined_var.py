@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from dockerfix.rules._buildkit import dispatch, find_reference
 from dockerfix.rules.base import Invalid, Rule
-from dockerfix.syntax import Dockerfile, Node, Token
+from dockerfix.semantics import StageInfo
+from dockerfix.syntax import Node, Token
 
 
 class UndefinedVar(Rule):
@@ -78,8 +79,9 @@ class UndefinedVar(Rule):
         Invalid("FROM alpine AS base\nONBUILD COPY $SRC /app\nFROM base\n"),
     )  # fmt: skip
 
-    def visit_dockerfile(self, tree: Dockerfile) -> None:
-        for found in dispatch(tree).undefined:
+    def visit_group(self, group: list[StageInfo]) -> None:
+        tree = self.context.tree
+        for found in dispatch(tree, [info.stage for info in group]).undefined:
             message = f"Usage of undefined variable '${found.name}'"
             if found.suggestion:
                 message += f" (did you mean ${found.suggestion}?)"

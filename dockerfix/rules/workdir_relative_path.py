@@ -6,6 +6,7 @@ from dockerfix.conventions import Conventions
 from dockerfix.diagnostics import Safety
 from dockerfix.rules._buildkit import StageState, dispatch, is_windows
 from dockerfix.rules.base import Invalid, Rule, Target
+from dockerfix.semantics import StageInfo
 from dockerfix.syntax import Comment, Dockerfile, Instruction, buildkit
 
 # A path the fix can write as is: no quotes, escapes, variables, `~` or blanks.
@@ -73,8 +74,11 @@ class WorkdirRelativePath(Rule):
         Invalid("FROM alpine\nWORKDIR ~/app\n"),
     )  # fmt: skip
 
-    def visit_dockerfile(self, tree: Dockerfile) -> None:
-        for at, instruction, path, state in dispatch(tree).relative_workdirs:
+    def visit_group(self, group: list[StageInfo]) -> None:
+        tree = self.context.tree
+        for at, instruction, path, state in dispatch(
+            tree, [info.stage for info in group]
+        ).relative_workdirs:
             message = (
                 f"Relative workdir {buildkit.go_quote(path)} can have unexpected results "
                 "if the base image changes"
