@@ -22,6 +22,13 @@ _INDENT = re.compile(r"[ \t]+")
 class Conventions:
     tree: Dockerfile
 
+    @staticmethod
+    @lru_cache(maxsize=8)
+    def of(tree: Dockerfile) -> Conventions:
+        """The conventions of `tree`, one per tree: every fix made on it shares what reading
+        them cost (they look at the whole file)."""
+        return Conventions(tree)
+
     @property
     def newline(self) -> str:
         return self.tree.line_ending

@@ -1342,7 +1342,6 @@ class CacheMount(Rule):
         self._offline: dict[str, str] = {}  # manager name -> a RUN that only reads its cache
         self._runs: dict[int, tuple[_Context, list[_Script], list[_Use]]] = {}
         self._flags: dict[str, Flag] = {}
-        self._tree_conventions: Conventions | None = None
 
     def visit_stage(self, stage: StageInfo) -> None:
         """Read every RUN once; note the managers some RUN uses only offline (§3.2 pitfall 3).
@@ -1478,7 +1477,7 @@ class CacheMount(Rule):
                     mounts.append(mount)
 
         def updated() -> Replacements:
-            conventions = self._conventions()
+            conventions = Conventions.of(self.context.tree)
             flags = [self._flag(conventions, m.text()) for m in mounts]
             # Scripts first: where the mounts go depends on the RUN's lines as they end up.
             with_scripts = _with_scripts(instruction, scripts, new_texts)
@@ -1502,11 +1501,6 @@ class CacheMount(Rule):
             title=title,
             safety=Safety.UNSAFE if unsafe else None,
         )
-
-    def _conventions(self) -> Conventions:
-        if self._tree_conventions is None:  # one per tree: its properties read the whole file
-            self._tree_conventions = Conventions(self.context.tree)
-        return self._tree_conventions
 
     def _flag(self, conventions: Conventions, text: str) -> Flag:
         if text not in self._flags:

@@ -206,7 +206,7 @@ class CredentialFileCopy(Rule):
                 return "the RUN deletes a directory that holds it, which fails on a mount"
         if not has_mount(new_run, type="secret", target=target):
             mount = f"--mount=type=secret,id={_secret_id(target)},target={target}{owner}"
-            new_run = add_flag(new_run, Conventions(tree), mount)
+            new_run = add_flag(new_run, Conventions.of(tree), mount)
         fix: dict[Target, Target | object] = {after[run_index]: new_run}
         removal = _remove_source(copy, copied)
         if removal is None:
@@ -218,7 +218,7 @@ class CredentialFileCopy(Rule):
                     if makes(ins, stage, directory):
                         break
                     if directory in ins.text:
-                        kept = mkdir_instead(copy, directory, Conventions(tree))
+                        kept = mkdir_instead(copy, directory, Conventions.of(tree))
                         if isinstance(kept, str):
                             line = tree.location(ins.start).line
                             return f"{ins.keyword} on line {line} uses {directory}: {kept}"

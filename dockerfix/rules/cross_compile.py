@@ -328,7 +328,7 @@ class CrossCompile(Rule):
                 return
 
     def _go_fix(self, tree: Dockerfile, stage: StageInfo, go: _GoStage) -> Dockerfile:
-        conventions = Conventions(tree)
+        conventions = Conventions.of(tree)
         replacements: dict[int, Node] = {}
         from_instruction = stage.stage.from_instruction
         flag = conventions.flag("--platform=$BUILDPLATFORM")
@@ -403,7 +403,7 @@ class CrossCompile(Rule):
             ):
                 return
         tool = "JS" if "js" in kinds else "JVM"
-        conventions = Conventions(self.context.tree)
+        conventions = Conventions.of(self.context.tree)
         from_instruction = stage.stage.from_instruction
         flag = conventions.flag("--platform=$BUILDPLATFORM")
         self.report(

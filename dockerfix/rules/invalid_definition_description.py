@@ -146,7 +146,7 @@ class InvalidDefinitionDescription(Rule):
 
 def _detached(tree: Dockerfile, last: Comment) -> Dockerfile:
     """The tree with a bare `#` line after the comment `last`."""
-    newline = Conventions(tree).newline
+    newline = Conventions.of(tree).newline
     bare = Comment((Token("COMMENT", "#"), Token("NEWLINE", newline)))
     children: list[Child] = []
     for child in tree.children:

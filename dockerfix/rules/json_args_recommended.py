@@ -126,7 +126,7 @@ class JSONArgsRecommended(Rule):
                 self.report(node, f"{message} (not rewritten: {reason})")
                 continue
             keyword = instruction.keyword
-            new = Conventions(tree).instruction(f"{keyword} {json.dumps(argv)}").arguments
+            new = Conventions.of(tree).instruction(f"{keyword} {json.dumps(argv)}").arguments
             self.report(
                 node,
                 message,

@@ -95,7 +95,7 @@ class MaintainerDeprecated(Rule):
             return
         escape = self.context.tree.escape
         label = "label" if instruction.keyword.islower() else "LABEL"
-        new = Conventions(self.context.tree).instruction(
+        new = Conventions.of(self.context.tree).instruction(
             f"{label} {AUTHORS}={label_value(instruction.value, escape)}"
         )
         new_keyword = next(c for c in new.children if isinstance(c, Keyword))

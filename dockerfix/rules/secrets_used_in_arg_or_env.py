@@ -213,7 +213,7 @@ class SecretsUsedInArgOrEnv(Rule):
             global_removal = _remove_name(global_arg[0], name)
             if global_removal is not None:
                 fix[global_arg[0]] = global_removal
-        conventions = Conventions(tree)
+        conventions = Conventions.of(tree)
         mount = f"--mount=type=secret,id={name},env={name}"
         for run in runs:
             if not has_mount(run, type="secret", env=name):

@@ -164,7 +164,7 @@ class SshKeyCopy(Rule):
         body = stage.stage.instructions
         after = following(stage, copy)
         fix: dict[Target, Target | object] = {copy: REMOVE}
-        conventions = Conventions(tree)
+        conventions = Conventions.of(tree)
         users = 0
         # The COPY also made the key's directory: later uses of it need it made another way.
         directory = posixpath.dirname(target)

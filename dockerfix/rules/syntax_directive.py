@@ -153,7 +153,7 @@ class SyntaxDirective(Rule):
         )
 
     def _missing(self, tree: Dockerfile) -> None:
-        conventions = Conventions(tree)
+        conventions = Conventions.of(tree)
         syntax = self.context.config.syntax_directive
         directive = Token("DIRECTIVE", f"# syntax={syntax}")
         newline = Token("NEWLINE", conventions.newline)

@@ -110,7 +110,7 @@ def _rename(instruction: Instruction, name: str, new: str) -> dict[Target, Targe
 
 
 def _declare(tree: Dockerfile, name: str) -> dict[Target, Target]:
-    conventions = Conventions(tree)
+    conventions = Conventions.of(tree)
     children = list(tree.children)
     instructions = [i for i, c in enumerate(children) if isinstance(c, Instruction)]
     first_from = next(i for i in instructions if getattr(children[i], "name", "") == "FROM")

@@ -117,7 +117,7 @@ def _fix(
     if raw.endswith("/") and absolute != "/":
         absolute += "/"
     safety = Safety.SAFE if image.repository == "scratch" else Safety.UNSAFE
-    new = Conventions(tree).instruction(f"WORKDIR {absolute}").arguments
+    new = Conventions.of(tree).instruction(f"WORKDIR {absolute}").arguments
     if new is None:
         return None
     return absolute, safety, {arguments: new}
