@@ -152,12 +152,13 @@ def _per_group(
         return [pair for group in groups for pair in _reports(_checked(rules, group, context))]
     found: list[tuple[type[Rule], Diagnostic]] = []
     remembered: dict[tuple[object, ...], list[_Found]] = {}
-    for group, key in zip(groups, _group_keys(groups, context), strict=True):
+    ends = _ends(context.tree)
+    for group, key in zip(groups, _group_keys(groups, context, ends), strict=True):
         known = memo.groups.get(key)
         if known is None:
             instances = _checked(rules, group, context)
             found.extend(_reports(instances))
-            known = _placed(instances, group)
+            known = _placed(instances, group, ends)
         else:
             found.extend(_remembered(item, group, context) for item in known)
         if known is not None:
@@ -207,12 +208,13 @@ def _run_group(rules: list[Rule], group: list[StageInfo]) -> None:
                     rule.visit_instruction(instruction, stage)
 
 
-def _group_keys(groups: list[list[StageInfo]], context: Context) -> list[tuple[object, ...]]:
+def _group_keys(
+    groups: list[list[StageInfo]], context: Context, ends: dict[int, int]
+) -> list[tuple[object, ...]]:
     """What the per-group rules may read for each group: the texts of its stages (with the
     comments before each FROM), their indexes and first lines, the preamble before the first
     stage, the directives, the escape character and the number of stages (`is_final`)."""
     tree = context.tree
-    ends = _ends(tree)
     before: dict[int, int] = {}  # id(instruction) -> where the instruction before it ends
     last_end = 0
     for instruction in tree.instructions:
@@ -242,10 +244,9 @@ def _end(info: StageInfo, ends: dict[int, int]) -> int:
     return ends[id((info.stage.instructions or (info.stage.from_instruction,))[-1])]
 
 
-def _placed(rules: list[Rule], group: list[StageInfo]) -> list[_Found] | None:
+def _placed(rules: list[Rule], group: list[StageInfo], ends: dict[int, int]) -> list[_Found] | None:
     """The rules' reports placed relative to their stage's FROM; None if one lies outside
     the group's stages (it could not be placed in a later version)."""
-    ends = _ends(rules[0].context.tree) if rules else {}
     spans = [(info.stage.from_instruction.start, _end(info, ends)) for info in group]
     placed = []
     for rule in rules:

@@ -241,6 +241,8 @@ class Model:
         self.tree = tree
         self.stages = [StageInfo(stage, self) for stage in tree.stages]
         by_name: dict[str, StageInfo] = {}
+        # A base or reference BuildKit may read as another name (expanded, unquoted).
+        self._unsure_links = False
         for info in self.stages:
             base = by_name.get(info.stage.base_image.lower())
             if base is not None:
@@ -248,7 +250,11 @@ class Model:
                 _link(base, info)
             if info.name:
                 by_name[info.name] = info
-            for reference in stage_references(info.stage):
+            references = stage_references(info.stage)
+            self._unsure_links = self._unsure_links or any(
+                map(_unsure, (info.stage.base_image, *references))
+            )
+            for reference in references:
                 source = by_name.get(reference.lower())
                 if source is None and reference.isdigit() and int(reference) < info.index:
                     source = self.stages[int(reference)]
@@ -278,11 +284,7 @@ class Model:
         RUN --mount=from=), each group in file order. One group when a base or a reference
         holds a variable, a quote or an escape: which stage BuildKit reads it as is not worked
         out here."""
-        unknown = any(
-            _unsure(info.stage.base_image) or any(map(_unsure, stage_references(info.stage)))
-            for info in self.stages
-        )
-        if unknown:
+        if self._unsure_links:
             return [self.stages] if self.stages else []
         group_of: dict[int, int] = {}
         groups: list[list[StageInfo]] = []
