@@ -16,7 +16,8 @@ from dockerfix.syntax.transform import REMOVE, Transformer, replace
 Target = Node | Token
 Replacements = Mapping[Target, Target | object]
 # A fix's replacements, worked out only if the fix is applied or shown: most reports are only
-# listed, and building new nodes can cost more than finding the problem.
+# listed, and building new nodes can cost more than finding the problem (replacing the tree
+# itself rebuilds the whole file).
 DeferredReplacements = Callable[[], Replacements]
 
 
@@ -133,18 +134,6 @@ class Rule:
         )
 
 
-class RebuildFile(Transformer):
-    """A fix that rebuilds the whole file, worked out when applied rather than when reported
-    (a rule reporting on every stage of a large file would otherwise copy it every time)."""
-
-    def __init__(self, build: Callable[[Dockerfile], Dockerfile]) -> None:
-        self.build = build
-
-    def transform(self, node: Node) -> Node:
-        assert isinstance(node, Dockerfile), "the fix applies to the whole file"
-        return self.build(node)
-
-
 class _Replace(Transformer):
     def __init__(self, replacements: Replacements | DeferredReplacements) -> None:
         self.replacements = replacements
@@ -166,4 +155,4 @@ def _sections(doc: str) -> dict[str, str]:
     return {key: "\n".join(lines).strip() for key, lines in sections.items()}
 
 
-__all__ = ["REMOVE", "Context", "Invalid", "RebuildFile", "Rule"]
+__all__ = ["REMOVE", "Context", "Invalid", "Replacements", "Rule"]

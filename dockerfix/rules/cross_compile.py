@@ -9,10 +9,10 @@ from functools import partial
 
 from dockerfix.conventions import Conventions, insert_flag
 from dockerfix.diagnostics import Safety, Severity
-from dockerfix.rules.base import Invalid, RebuildFile, Rule
+from dockerfix.rules.base import Invalid, Replacements, Rule
 from dockerfix.semantics import StageInfo, assignments, substitute, unquote
 from dockerfix.shell import SimpleCommand, commands, effective_argv
-from dockerfix.syntax import Arguments, Comment, Dockerfile, Heredoc, Instruction, Node, Token
+from dockerfix.syntax import Arguments, Comment, Heredoc, Instruction, Node, Token
 
 # -- knowledge tables (BUILDKIT.md §5) -------------------------------------------------------
 
@@ -305,7 +305,7 @@ class CrossCompile(Rule):
             stage.stage.from_instruction,
             f"stage {_stage_name(stage)} compiles Go under emulation for every target platform; "
             "it can run natively on $BUILDPLATFORM and cross-compile with GOOS/GOARCH",
-            fix=RebuildFile(partial(self._go_fix, stage=stage, go=go)),
+            fix=partial(self._go_fix, stage, go),
             title=f"Cross-compile stage {_stage_name(stage)} on $BUILDPLATFORM",
         )
 
@@ -327,7 +327,9 @@ class CrossCompile(Rule):
                 )
                 return
 
-    def _go_fix(self, tree: Dockerfile, stage: StageInfo, go: _GoStage) -> Dockerfile:
+    def _go_fix(self, stage: StageInfo, go: _GoStage) -> Replacements:
+        """The whole file rebuilt (an ARG line may be added): worked out when applied."""
+        tree = self.context.tree
         conventions = Conventions.of(tree)
         replacements: dict[int, Node] = {}
         from_instruction = stage.stage.from_instruction
@@ -362,7 +364,7 @@ class CrossCompile(Rule):
                 at = _insertion_index(tree.children, first)
                 line = f"{_indent(first)}{conventions.keyword('ARG')} {' '.join(names)}"
                 children.insert(at, conventions.instruction_line(line))
-        return tree.with_changes(children=tuple(children))
+        return {tree: tree.with_changes(children=tuple(children))}
 
     # -- JS / JVM bundles -------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from functools import partial
 
 from dockerfix.conventions import Conventions
 from dockerfix.diagnostics import Safety
-from dockerfix.rules.base import Invalid, RebuildFile, Rule
+from dockerfix.rules.base import Invalid, Replacements, Rule
 from dockerfix.syntax import Comment, Directive, Dockerfile, Instruction, Token
 from dockerfix.syntax.buildkit import GO_SPACE
 from dockerfix.syntax.nodes import Child
@@ -135,7 +135,7 @@ class InvalidDefinitionDescription(Rule):
         attached = any(_CONFIG_COMMENT.match(text) for text in texts) or any(
             text.startswith(key + " ") for text in texts for key in keys
         )
-        fix = None if attached else RebuildFile(partial(_detached, last=block[-1]))
+        fix = None if attached else partial(_detached, tree, block[-1])
         self.report(
             instruction,
             f"Comment for {instruction.name} should follow the format: `# {example} <description>`",
@@ -144,8 +144,9 @@ class InvalidDefinitionDescription(Rule):
         )
 
 
-def _detached(tree: Dockerfile, last: Comment) -> Dockerfile:
-    """The tree with a bare `#` line after the comment `last`."""
+def _detached(tree: Dockerfile, last: Comment) -> Replacements:
+    """The whole file with a bare `#` line after the comment `last` (worked out when
+    applied)."""
     newline = Conventions.of(tree).newline
     bare = Comment((Token("COMMENT", "#"), Token("NEWLINE", newline)))
     children: list[Child] = []
@@ -153,4 +154,4 @@ def _detached(tree: Dockerfile, last: Comment) -> Dockerfile:
         children.append(child)
         if child is last:
             children.append(bare)
-    return tree.with_changes(children=tuple(children))
+    return {tree: tree.with_changes(children=tuple(children))}
