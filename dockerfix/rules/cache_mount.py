@@ -1341,7 +1341,6 @@ class CacheMount(Rule):
         self._hooked: set[int] = set()  # stages whose apt docker-clean hook this run removes
         self._offline: dict[str, str] = {}  # manager name -> a RUN that only reads its cache
         self._runs: dict[int, tuple[_Context, list[_Script], list[_Use]]] = {}
-        self._flags: dict[str, Flag] = {}
 
     def visit_stage(self, stage: StageInfo) -> None:
         """Read every RUN once; note the managers some RUN uses only offline (§3.2 pitfall 3).
@@ -1478,7 +1477,7 @@ class CacheMount(Rule):
 
         def updated() -> Replacements:
             conventions = Conventions.of(self.context.tree)
-            flags = [self._flag(conventions, m.text()) for m in mounts]
+            flags = [conventions.flag(m.text()) for m in mounts]
             # Scripts first: where the mounts go depends on the RUN's lines as they end up.
             with_scripts = _with_scripts(instruction, scripts, new_texts)
             return {instruction: _with_flags(with_scripts, flags, conventions)}
@@ -1501,11 +1500,6 @@ class CacheMount(Rule):
             title=title,
             safety=Safety.UNSAFE if unsafe else None,
         )
-
-    def _flag(self, conventions: Conventions, text: str) -> Flag:
-        if text not in self._flags:
-            self._flags[text] = conventions.flag(text)
-        return self._flags[text]
 
     def _report_failure(self, instruction: Instruction, plans: list[_Plan], why: str) -> None:
         labels = list(dict.fromkeys(_label(p) for p in plans))
