@@ -9,7 +9,6 @@ from __future__ import annotations
 import difflib
 import logging
 import re
-import traceback
 from bisect import bisect_right
 from collections.abc import Sequence
 
@@ -115,7 +114,7 @@ def _edits_work_out(fix: Fix, analysis: Analysis) -> bool:
     try:
         return bool(fix.edits)
     except Exception:
-        logger.error("a fix failed in %s:\n%s", analysis.request.uri, traceback.format_exc())
+        logger.exception("a fix failed in %s", analysis.request.uri)
         return False
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,7 +103,7 @@ class Analysis:
                         dockerignore=self.request.dockerignore,
                     )
                 except Exception:
-                    logger.error("fix-all failed for %s:\n%s", self.request.uri, _trace())
+                    logger.exception("fix-all failed for %s", self.request.uri)
             self.fixed[unsafe] = result
         return self.fixed[unsafe]
 
@@ -242,7 +241,7 @@ def _problem(
 
 
 def _internal_error(analysis: Analysis) -> Analysis:
-    logger.error("checking %s failed:\n%s", analysis.request.uri, _trace())
+    logger.exception("checking %s failed", analysis.request.uri)
     analysis.tree = None
     analysis.findings = []
     analysis.pairs = []
@@ -252,7 +251,3 @@ def _internal_error(analysis: Analysis) -> Analysis:
         INTERNAL_ERROR,
         types.DiagnosticSeverity.Error,
     )
-
-
-def _trace() -> str:
-    return traceback.format_exc().strip()
