@@ -184,8 +184,11 @@ def _run(rules: list[Rule], context: Context) -> None:
 
 def _preamble(rules: list[type[Rule]], context: Context) -> list[tuple[type[Rule], Diagnostic]]:
     """The per-group rules' reports on the instructions before the first FROM."""
+    global_args = context.tree.global_args
+    if not global_args:
+        return []  # most files: no rule instances to make
     instances = [rule(context) for rule in rules if "visit_instruction" in rule.hooks]
-    for instruction in context.tree.global_args:
+    for instruction in global_args:
         for rule in instances:
             rule.visit_instruction(instruction, None)
     return _reports(instances)
