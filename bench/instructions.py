@@ -9,7 +9,10 @@ gain; instruction counts do not vary. Each workload runs in a fresh interpreter 
 
 - fix: `fix()` over the first N gen_corpus.py files (seed 1), every default rule;
 - check-1000: `parse()` and `check_tree()` with every rule, twice, on the 1,007-line file that
-  bench/lsp_latency.py types into.
+  bench/lsp_latency.py types into;
+- edit-1000: what dockerfix-lsp does per keystroke: that file checked once with a `Memo`, then
+  20 one-character edits typed as bench/lsp_latency.py types them, each parsed and checked
+  with the memo.
 
 `--repo` names checkouts to measure (default: this one), e.g. a `git worktree` of an older
 commit, so that two versions are compared on the same inputs. Needs valgrind (Debian package).
@@ -26,7 +29,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.lsp_latency import big_dockerfile
+from bench.lsp_latency import big_dockerfile, typed_versions
 from bench.parse_bench import corpus
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,7 +38,7 @@ RUNNER = """
 import json, sys
 sys.path.insert(0, sys.argv[1])
 from dockerfix.config import Config
-from dockerfix.engine import check_tree, fix
+from dockerfix.engine import Memo, check_tree, fix
 from dockerfix.syntax import parse
 workload, texts = sys.argv[2], json.loads(open(sys.argv[3]).read())
 if workload == "fix":
@@ -45,6 +48,10 @@ elif workload == "check-1000":
     config = Config(select=("ALL",))
     for text in texts:
         check_tree(parse(text), config)
+elif workload == "edit-1000":
+    config, memo = Config(select=("ALL",)), Memo()
+    for text in texts:
+        check_tree(parse(text), config, memo=memo)
 """
 
 _COLLECTED = re.compile(r"Collected : (\d+)")
@@ -73,6 +80,7 @@ def main() -> None:
     workloads = {
         "fix": corpus(options.files, 1)[: options.files],
         "check-1000": [big, big + "# changed\n"],
+        "edit-1000": typed_versions(big, 20),
     }
     print("| checkout | workload | instructions (millions) |")
     print("| --- | --- | ---: |")

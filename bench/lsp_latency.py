@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -200,6 +201,28 @@ class Client:
                 await asyncio.wait_for(self.arrived.wait(), remaining)
 
 
+def typing(text: str, count: int) -> Iterator[tuple[int, str]]:
+    """The edits typed into `text`: (offset, character), each offset in the text as the edits
+    before it left it. PER_LINE characters at the end of a RUN line, then the next RUN line."""
+    run_lines = [i for i, line in enumerate(text.split("\n")) if line.startswith("RUN ")]
+    for step in range(count):
+        line = run_lines[(step // PER_LINE) % len(run_lines)]
+        lines = text.split("\n")
+        offset = sum(len(x) + 1 for x in lines[:line]) + len(lines[line])
+        character = TYPED[step % len(TYPED)]
+        yield offset, character
+        text = text[:offset] + character + text[offset:]
+
+
+def typed_versions(text: str, count: int) -> list[str]:
+    """`text`, then each version after one more of `typing()`'s edits."""
+    versions = [text]
+    for offset, character in typing(text, count):
+        text = text[:offset] + character + text[offset:]
+        versions.append(text)
+    return versions
+
+
 def _position(text: str, offset: int) -> dict[str, int]:
     line = text.count("\n", 0, offset)
     start = text.rfind("\n", 0, offset) + 1
@@ -279,17 +302,13 @@ async def measure(
         first = await client.diagnostics_after(uri, 1, opened, timeout=300)
         assert first is not None, f"{name}: no diagnostics after didOpen"
         open_seconds = first[0] - opened
-        run_lines = [i for i, line in enumerate(text.split("\n")) if line.startswith("RUN ")]
         diagnostics_times: list[float] = []
         action_times: list[float] = []
         timeouts = 0
         version = 1
         latest = first[1]
-        for step in range(warmup + edits):
-            line = run_lines[(step // PER_LINE) % len(run_lines)]
-            lines = text.split("\n")
-            offset = sum(len(x) + 1 for x in lines[:line]) + len(lines[line])
-            character = TYPED[step % len(TYPED)]
+        for step, (offset, character) in enumerate(typing(text, warmup + edits)):
+            line = text.count("\n", 0, offset)
             before = text
             text = text[:offset] + character + text[offset:]
             version += 1
@@ -357,17 +376,12 @@ def engine_alone(text: str, edits: int) -> dict[str, Any]:
     from dockerfix.syntax import parse  # noqa: PLC0415
 
     config = Config(select=("ALL",))
-    run_lines = [i for i, line in enumerate(text.split("\n")) if line.startswith("RUN ")]
     parse_times, check_times = [], []
-    for step in range(edits):
-        line = run_lines[(step // PER_LINE) % len(run_lines)]
-        lines = text.split("\n")
-        lines[line] += TYPED[step % len(TYPED)]
-        text = "\n".join(lines)
+    for version in typed_versions(text, edits)[1:]:
         started = time.perf_counter()
-        parse(text)
+        parse(version)
         parsed = time.perf_counter()
-        check(text, config)
+        check(version, config)
         parse_times.append(parsed - started)
         check_times.append(time.perf_counter() - parsed)
     return {"parse_ms": _summary(parse_times), "check_ms": _summary(check_times)}
