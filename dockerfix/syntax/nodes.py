@@ -17,7 +17,7 @@ import csv
 import dataclasses
 from bisect import bisect_right
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple, TypeAlias, TypeVar
 
 from dockerfix.compat import cached_property
@@ -225,37 +225,46 @@ class Heredoc(Node):
 class Instruction(_Escaped):
     """One instruction: its keyword, flags, arguments (or ONBUILD trigger) and heredocs."""
 
-    @cached_property
-    def keyword(self) -> str:
-        """The keyword as written."""
-        return self._nodes(Keyword)[0].value
+    # Read from the children when the node is made: every check reads them on every
+    # instruction, and one pass over the children costs less than a scan per view.
+    keyword: str = field(init=False, repr=False)  # as written
+    name: str = field(init=False, repr=False)  # upper case: `RUN`, `FROM`...
+    flags: tuple[Flag, ...] = field(init=False, repr=False)
+    arguments: Arguments | None = field(init=False, repr=False)
+    trigger: Instruction | None = field(init=False, repr=False)  # the instruction an ONBUILD wraps
+    heredocs: tuple[Heredoc, ...] = field(init=False, repr=False)
 
-    @cached_property
-    def name(self) -> str:
-        """The keyword normalized to upper case: `RUN`, `FROM`..."""
-        return self.keyword.upper()
-
-    @cached_property
-    def flags(self) -> tuple[Flag, ...]:
-        return self._nodes(Flag)
+    def __init__(self, children: tuple[Child, ...], start: int = -1, escape: str = "\\") -> None:
+        keyword: Keyword | None = None
+        flags: list[Flag] = []
+        heredocs: list[Heredoc] = []
+        arguments = trigger = None
+        for child in children:
+            kind = type(child)
+            if kind is Flag:
+                flags.append(child)  # type: ignore[arg-type]
+            elif kind is Heredoc:
+                heredocs.append(child)  # type: ignore[arg-type]
+            elif kind is Arguments:
+                arguments = arguments or child
+            elif kind is Keyword:
+                keyword = keyword or child  # type: ignore[assignment]
+            elif kind is Instruction:
+                trigger = trigger or child
+        word = keyword.value if keyword is not None else ""
+        fields = self.__dict__
+        fields["children"] = children
+        fields["start"] = start
+        fields["escape"] = escape
+        fields["keyword"] = word
+        fields["name"] = word.upper()
+        fields["flags"] = tuple(flags)
+        fields["arguments"] = arguments
+        fields["trigger"] = trigger
+        fields["heredocs"] = tuple(heredocs)
 
     def flag(self, name: str) -> Flag | None:
         return next((flag for flag in self.flags if flag.name == name), None)
-
-    @cached_property
-    def arguments(self) -> Arguments | None:
-        found = self._nodes(Arguments)
-        return found[0] if found else None
-
-    @cached_property
-    def trigger(self) -> Instruction | None:
-        """The instruction an ONBUILD wraps."""
-        found = self._nodes(Instruction)
-        return found[0] if found else None
-
-    @cached_property
-    def heredocs(self) -> tuple[Heredoc, ...]:
-        return self._nodes(Heredoc)
 
     @cached_property
     def comments(self) -> tuple[Comment, ...]:
