@@ -85,7 +85,7 @@ class Node:
                 yield from child.descendants()
 
     def _joined(self, kind: str) -> str:
-        return "".join(c.text for c in self.children if isinstance(c, Token) and c.type == kind)
+        return "".join([c.text for c in self.children if type(c) is Token and c.type == kind])
 
     def _nodes(self, kind: type[N]) -> tuple[N, ...]:
         return tuple(child for child in self.children if isinstance(child, kind))
@@ -251,7 +251,12 @@ class Instruction(_Escaped):
                 keyword = keyword or child  # type: ignore[assignment]
             elif kind is Instruction:
                 trigger = trigger or child
-        word = keyword.value if keyword is not None else ""
+        if keyword is None:
+            word = ""
+        elif len(keyword.children) == 1:  # no continuation inside the keyword: most are
+            word = keyword.children[0].text
+        else:
+            word = keyword.value
         fields = self.__dict__
         fields["children"] = children
         fields["start"] = start
