@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import cache, lru_cache, partial
 
 from dockerfix.config import Config
 from dockerfix.diagnostics import Diagnostic, Fix, Safety, Severity
@@ -359,8 +359,13 @@ def _diagnostic(
         severity=severity or rule.severity,
         fix=fix,
         build_flags=build_flags,
-        url=DOCS_URL.format(name=rule.name),
+        url=_docs_url(rule.name),
     )
+
+
+@cache
+def _docs_url(name: str) -> str:
+    return DOCS_URL.format(name=name)
 
 
 def fix(

@@ -195,14 +195,20 @@ def global_args(tree: Dockerfile) -> GlobalArgs:
     return GlobalArgs(env, declared)
 
 
-def stage_names(tree: Dockerfile) -> list[tuple[Instruction, str, Token | None]]:
-    """Each `FROM ... AS name` as (FROM, name as written, token of the name)."""
+def stage_names(tree: Dockerfile) -> list[tuple[Instruction, str]]:
+    """Each `FROM ... AS name` as (FROM, name as written); `stage_name_node` is where to
+    report it."""
     found = []
     for stage in tree.stages:
         args = stage.from_instruction.buildkit_arguments[0]
         if len(args) == 3 and args[1].lower() == "as":
-            found.append((stage.from_instruction, args[2], word_token(stage.from_instruction, 2)))
+            found.append((stage.from_instruction, args[2]))
     return found
+
+
+def stage_name_node(from_instruction: Instruction) -> Token | Instruction:
+    """The name's token in `FROM ... AS name`, or the FROM when it cannot be placed."""
+    return word_token(from_instruction, 2) or from_instruction
 
 
 # -- dispatch --------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from dockerfix.rules._buildkit import stage_names
+from dockerfix.rules._buildkit import stage_name_node, stage_names
 from dockerfix.rules.base import Invalid, Rule
 from dockerfix.syntax import Dockerfile, buildkit
 
@@ -56,11 +56,11 @@ class DuplicateStageName(Rule):
 
     def visit_dockerfile(self, tree: Dockerfile) -> None:
         seen: set[str] = set()
-        for instruction, name, token in stage_names(tree):
+        for instruction, name in stage_names(tree):
             lowered = name.lower()
             if lowered in seen:
                 self.report(
-                    token or instruction,
+                    stage_name_node(instruction),
                     f"Duplicate stage name {buildkit.go_quote(lowered)}, stage names should be unique",
                 )
             seen.add(lowered)

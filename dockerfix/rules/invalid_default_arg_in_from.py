@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from dockerfix.expansion import ExpansionError, global_args, process_word
 from dockerfix.rules.base import Invalid, Rule
@@ -58,6 +59,9 @@ def split_docker_domain(name: str) -> tuple[str, str]:
     return domain, remote
 
 
+# Files name the same few images again and again (and a language server checks them on
+# every keystroke): the answer depends on the name alone.
+@lru_cache(maxsize=4096)
 def parse_normalized_named(name: str) -> Reference | None:
     """reference.ParseNormalizedNamed: the reference, or None where it returns an error."""
     if _IDENTIFIER.match(name):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from dockerfix.rules._buildkit import stage_names
+from dockerfix.rules._buildkit import stage_name_node, stage_names
 from dockerfix.rules.base import Invalid, Rule
 from dockerfix.syntax import Dockerfile, buildkit
 
@@ -50,10 +50,10 @@ class ReservedStageName(Rule):
     )
 
     def visit_dockerfile(self, tree: Dockerfile) -> None:
-        for instruction, name, token in stage_names(tree):
+        for instruction, name in stage_names(tree):
             if name.lower() in RESERVED:
                 self.report(
-                    token or instruction,
+                    stage_name_node(instruction),
                     "Stage name should not use the same name as reserved stage "
                     f"{buildkit.go_quote(name.lower())}",
                 )
