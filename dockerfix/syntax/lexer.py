@@ -44,8 +44,10 @@ class _Command(NamedTuple):
     trigger: _Command | None
 
 
-# A one-line instruction without flags: keyword, separator, arguments, trailing blanks.
-_SIMPLE = re.compile(r"([^\t\v\f\r ]+)(?:([\t\v\f\r ]+)(.*?))?([\t\v\f\r ]*)\Z")
+# The blanks between a one-line instruction's keyword, separator, arguments and trailing
+# blanks (ASCII lines only: BuildKit's other blanks are not ASCII).
+_BLANKS = "\t\v\f\r "
+_BLANK = re.compile(r"[\t\v\f\r ]")
 # Instructions whose line parser can fail on arguments that do not start with `[`.
 _CHECKED_TEXT = buildkit.KEY_VALUES | {"healthcheck"}
 
@@ -104,10 +106,17 @@ class Lexer:
 
     def _simple(self, index: int, offset: int, line: str) -> int:
         """The fast path for the common one-line instruction without flags; -1 if it is not."""
-        match = _SIMPLE.match(line)
-        if match is None or not line.isascii():
+        if not line.isascii():
             return -1
-        keyword, separator, arguments, trailing = match.groups()
+        body = line.rstrip(_BLANKS)
+        trailing = line[len(body) :]
+        blank = _BLANK.search(body)
+        if blank is None:
+            keyword, separator, arguments = body, "", ""
+        else:
+            keyword, rest = body[: blank.start()], body[blank.start() :]
+            arguments = rest.lstrip(_BLANKS)
+            separator = rest[: len(rest) - len(arguments)]
         name = keyword.lower()
         if name == "onbuild" or (arguments and arguments.startswith("--")):
             return -1
