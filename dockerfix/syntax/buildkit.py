@@ -54,10 +54,14 @@ class NotStringArray(LineError):
         super().__init__("when using JSON array syntax, arrays must be comprised of strings only")
 
 
-def continuation_pattern(escape: str) -> re.Pattern[str]:
-    """BuildKit's lineContinuationRegex: the escape char, then only blanks, not escaped itself."""
-    e = re.escape(escape)
-    return re.compile(rf"(?<!{e}){e}[ \t]*\Z")
+def continuation_start(line: str, escape: str) -> int:
+    """Where BuildKit's lineContinuationRegex (`(?<!e)e[ \t]*$`) matches `line`: the escape
+    character followed by blanks only and not escaped itself; -1 if the line does not continue.
+    """
+    body = line.rstrip(" \t")
+    if body.endswith(escape) and not body.endswith(escape * 2):
+        return len(body) - 1
+    return -1
 
 
 def is_go_space_only(text: str) -> bool:

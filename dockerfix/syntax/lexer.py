@@ -20,10 +20,7 @@ from dockerfix.syntax.nodes import Token
 
 BOM = "\ufeff"
 MAX_LINE_BYTES = 65535  # bufio.Scanner's limit, which BuildKit inherits
-CONTINUATION = {
-    "\\": buildkit.continuation_pattern("\\"),
-    "`": buildkit.continuation_pattern("`"),
-}
+ESCAPES = ("\\", "`")
 _PIECE = "PIECE"
 
 
@@ -95,10 +92,7 @@ class Lexer:
             tokens.append(_token("NEWLINE", eol, start + len(content)))
             return index + 1
         self.has_instruction = True
-        # Continued lines end in the escape character (blanks allowed after it), not escaped.
-        tail = stripped.rstrip(" \t")
-        escape = self.escape
-        if tail[-1] != escape or tail[-2:-1] == escape:
+        if buildkit.continuation_start(stripped, self.escape) < 0:
             simple = self._simple(index, start + indent, stripped)
             if simple >= 0:
                 return simple
@@ -156,7 +150,7 @@ class Lexer:
             raise ParseError(f"only one {name} parser directive can be used", *position)
         self.seen_directives.add(name)
         if name == "escape":
-            if value not in CONTINUATION:
+            if value not in ESCAPES:
                 message = f"invalid escape token '{value}' does not match ` or \\"
                 raise ParseError(message, *position)
             self.escape = value
@@ -166,20 +160,14 @@ class Lexer:
 
     def _instruction(self, index: int, offset: int, first: str) -> int:
         """Lex one logical line (and its heredocs), starting with the text `first`."""
-        continuation = CONTINUATION[self.escape]
+        escape = self.escape
         segments: list[tuple[str, str, int]] = []
-        match = continuation.search(first)
-        if match is None:
+        cut = buildkit.continuation_start(first, escape)
+        if cut < 0:
             segments.append((_PIECE, first, offset))
             return self._finish(index, segments, self.lines[index][2])
-        segments.append((_PIECE, first[: match.start()], offset))
-        segments.append(
-            (
-                "LINE_CONTINUATION",
-                first[match.start() :] + self.lines[index][2],
-                offset + match.start(),
-            )
-        )
+        segments.append((_PIECE, first[:cut], offset))
+        segments.append(("LINE_CONTINUATION", first[cut:] + self.lines[index][2], offset + cut))
         while index + 1 < len(self.lines):
             index += 1
             start, content, eol = self.lines[index]
@@ -194,13 +182,12 @@ class Lexer:
                 segments.append(("COMMENT", stripped, start + indent))
                 segments.append(("NEWLINE", eol, start + len(content)))
                 continue
-            match = continuation.search(content)
-            if match is None:
+            cut = buildkit.continuation_start(content, escape)
+            if cut < 0:
                 segments.append((_PIECE, content, start))
                 return self._finish(index, segments, eol)
-            segments.append((_PIECE, content[: match.start()], start))
-            cut = start + match.start()
-            segments.append(("LINE_CONTINUATION", content[match.start() :] + eol, cut))
+            segments.append((_PIECE, content[:cut], start))
+            segments.append(("LINE_CONTINUATION", content[cut:] + eol, start + cut))
         return self._finish(index, segments, "")
 
     def _finish(self, index: int, segments: list[tuple[str, str, int]], eol: str) -> int:
