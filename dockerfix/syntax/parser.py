@@ -6,7 +6,6 @@ This is the only module that imports lark.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -47,29 +46,17 @@ class _NoLexer(LarkLexer):
         raise NotImplementedError
 
 
-# The escape character of the file being parsed, for the nodes whose views need it.
-_escape: ContextVar[str] = ContextVar("escape", default="\\")
-
-
-def _node(kind: type[Node]) -> Callable[[list[Any]], Node]:
-    return lambda children: kind(tuple(children), children[0].start)
-
-
-def _escaped(kind: type[Instruction] | type[Flag]) -> Callable[[list[Any]], Node]:
-    return lambda children: kind(tuple(children), children[0].start, _escape.get())
-
-
-# What each named rule builds; rules starting with `_` are spliced into their parent.
-_BUILDERS: dict[str, Callable[[list[Any]], Node]] = {
-    "start": lambda children: Dockerfile(tuple(children), 0, _escape.get()),
-    "directive": _node(Directive),
-    "comment": _node(Comment),
-    "instruction": _escaped(Instruction),
-    "trigger": _escaped(Instruction),
-    "keyword": _node(Keyword),
-    "flag": _escaped(Flag),
-    "arguments": _node(Arguments),
-    "heredoc": _node(Heredoc),
+# What each named rule builds, and whether the node takes the file's escape character; rules
+# starting with `_` are spliced into their parent. (`start`, the whole file, is built by parse.)
+_BUILDERS: dict[str, tuple[type[Node], bool]] = {
+    "directive": (Directive, False),
+    "comment": (Comment, False),
+    "instruction": (Instruction, True),
+    "trigger": (Instruction, True),
+    "keyword": (Keyword, False),
+    "flag": (Flag, True),
+    "arguments": (Arguments, False),
+    "heredoc": (Heredoc, False),
 }
 
 
@@ -77,7 +64,7 @@ def _compile_table(grammar: Lark) -> tuple[list[dict[str, Any]], int, int]:
     """Lark's LALR table as a list, per state, of {symbol: action}.
 
     A shift is (True, next state); a reduction is (False, rule name, length, which children
-    are spliced-in `_rules` (or None), the node builder (or None for a spliced rule)).
+    are spliced-in `_rules` (or None), the node it builds (or None for a spliced rule)).
     """
     table = grammar.parser.parser.parser.parse_table
     states: list[dict[str, Any]] = [{} for _ in range(len(table.states))]
@@ -111,13 +98,12 @@ _STATES, _START, _ = _compile_table(
 )
 _END_OF_INPUT = Token("$END", "")
 
-# How the automaton structures one top-level item, by the item's token types: the shifts
-# (None) and reductions it performs. An item always ends with a line ending, so its
-# reductions do not depend on what follows; computing them once per shape saves the table
-# walk for every other item of that shape.
-_Plan = list[tuple[Any, ...] | None]
-_plans: dict[tuple[str, ...], _Plan] = {}
-_MAX_PLANS = 20_000
+# How the automaton structures one top-level item, by the item's token types, compiled into
+# a function that builds the item from its tokens. An item always ends with a line ending, so
+# its reductions do not depend on what follows: each shape is worked out once.
+_Build = Callable[[list[Token], str], Any]
+_builders: dict[tuple[str, ...], _Build] = {}
+_MAX_BUILDERS = 20_000
 
 
 def parse(text: str) -> Dockerfile:
@@ -127,25 +113,27 @@ def parse(text: str) -> Dockerfile:
     """
     lexer = Lexer(text)
     tokens = lexer.run()
-    reset = _escape.set(lexer.escape)
-    try:
-        items = []
-        start = 0
-        for end in lexer.item_ends:
-            item = tokens[start:end]
-            shape = tuple([token[0] for token in item])
-            plan = _plans.get(shape)
-            if plan is None:
-                plan = _plan(item)
-                if len(_plans) < _MAX_PLANS:  # bounded, for long-running servers
-                    _plans[shape] = plan
-            items.append(_replay(plan, item))
-            start = end
-        tree = Dockerfile(tuple(items), 0, lexer.escape)
-        vars(tree)["text"] = text  # the tokens cover the input exactly: no need to join them
-        return tree
-    finally:
-        _escape.reset(reset)
+    escape = lexer.escape
+    items = []
+    start = 0
+    for end in lexer.item_ends:
+        item = tokens[start:end]
+        shape = tuple([token[0] for token in item])
+        build = _builders.get(shape)
+        if build is None:
+            build = _compile(_plan(item))
+            if len(_builders) < _MAX_BUILDERS:  # bounded, for long-running servers
+                _builders[shape] = build
+        items.append(build(item, escape))
+        start = end
+    tree = Dockerfile(tuple(items), 0, escape)
+    vars(tree)["text"] = text  # the tokens cover the input exactly: no need to join them
+    return tree
+
+
+# A step of a plan: shift the next token (None), or reduce (rule name, size, which children
+# are spliced-in `_rules` (or None), what it builds (or None for a spliced rule)).
+_Plan = list[tuple[Any, ...] | None]
 
 
 def _plan(item: list[Token]) -> _Plan:
@@ -172,33 +160,46 @@ def _plan(item: list[Token]) -> _Plan:
     return plan
 
 
-def _replay(plan: _Plan, item: list[Token]) -> Any:
-    """Build an item's node by replaying its plan over its tokens."""
-    values: list[Any] = []
-    tokens = iter(item)
+# A value while compiling a plan: (expression, expression of its start offset), or a list of
+# them for a spliced rule's children.
+_Value = tuple[str, str] | list[tuple[str, str]]
+
+
+def _compile(plan: _Plan) -> _Build:
+    """A function that builds an item of the plan's shape from its tokens (`t`) and the file's
+    escape character (`esc`): the plan's shifts and reductions turned into straight-line code,
+    as `dataclasses` makes `__init__`."""
+    lines = ["def build(t, esc):"]
+    values: list[_Value] = []
+    shifted = made = 0
     for step in plan:
         if step is None:
-            values.append(next(tokens))
+            values.append((f"t[{shifted}]", f"t[{shifted}][2]"))
+            shifted += 1
             continue
         _, _, size, splice, build = step
-        if size == 1:
-            children = [values.pop()]
-        else:
-            children = values[-size:] if size else []
-            del values[len(values) - size :]
-        if splice is not None:
-            # A spliced first child is a list made here: extend it in place, which keeps
-            # left-recursive repetitions (`x*`) linear.
-            flat: list[Any] = children[0] if splice[0] else [children[0]]
-            for index in range(1, size):
-                if splice[index]:
-                    flat.extend(children[index])
-                else:
-                    flat.append(children[index])
-            children = flat
-        values.append(children if build is None else build(children))
-    (node,) = values
-    return node
+        children = values[len(values) - size :] if size else []
+        del values[len(values) - size :]
+        flat: list[tuple[str, str]] = []
+        for index, child in enumerate(children):
+            if splice is not None and splice[index]:
+                flat.extend(child)  # type: ignore[arg-type]
+            else:
+                flat.append(child)  # type: ignore[arg-type]
+        if build is None:
+            values.append(flat)
+            continue
+        kind, escaped = build
+        made += 1
+        arguments = "".join(f"{expression}, " for expression, _ in flat)
+        escape = ", esc" if escaped else ""
+        lines.append(f"    n{made} = {kind.__name__}(({arguments}), {flat[0][1]}{escape})")
+        values.append((f"n{made}", flat[0][1]))
+    ((result, _),) = values
+    lines.append(f"    return {result}")
+    namespace: dict[str, Any] = {kind.__name__: kind for kind, _ in _BUILDERS.values()}
+    exec("\n".join(lines), namespace)  # the code is made here, from the grammar's table
+    return namespace["build"]
 
 
 __all__ = ["ParseError", "parse"]
