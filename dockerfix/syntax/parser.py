@@ -199,7 +199,8 @@ def _compile(plan: _Plan) -> _Build:
     lines.append(f"    return {result}")
     namespace: dict[str, Any] = {kind.__name__: kind for kind, _ in _BUILDERS.values()}
     exec("\n".join(lines), namespace)  # the code is made here, from the grammar's table
-    return namespace["build"]
+    compiled: _Build = namespace["build"]
+    return compiled
 
 
 __all__ = ["ParseError", "parse"]
