@@ -20,7 +20,7 @@ from dockerfix.rules.base import Context, Report, Rule
 from dockerfix.semantics import Model, StageInfo
 from dockerfix.suppressions import find as find_suppressions
 from dockerfix.suppressions import listed
-from dockerfix.syntax import Dockerfile, ParseError, parse
+from dockerfix.syntax import Dockerfile, Location, ParseError, parse
 from dockerfix.syntax.transform import Edit, apply, edits
 
 # Trees are immutable, so a fix loop (and a CLI or server asking for diagnostics and then a
@@ -98,12 +98,15 @@ class Memo:
 
 @dataclass(frozen=True)
 class _Found:
-    """A report of a per-group rule, placed relative to the FROM of its stage in the group."""
+    """A report of a per-group rule, placed relative to the FROM of its stage in the group.
+    Its lines and columns hold as they are: the group's key pins its stages' first lines."""
 
     rule: type[Rule]
     stage: int
     start: int
     end: int
+    location: Location
+    end_location: Location
     message: str
     title: str | None
     safety: Safety | None
@@ -158,7 +161,7 @@ def _per_group(
         if known is None:
             instances = _checked(rules, group, context)
             found.extend(_reports(instances))
-            known = _placed(instances, group, ends)
+            known = _placed(instances, group, ends, context.tree)
         else:
             found.extend(_remembered(item, group, context) for item in known)
         if known is not None:
@@ -247,7 +250,9 @@ def _end(info: StageInfo, ends: dict[int, int]) -> int:
     return ends[id((info.stage.instructions or (info.stage.from_instruction,))[-1])]
 
 
-def _placed(rules: list[Rule], group: list[StageInfo], ends: dict[int, int]) -> list[_Found] | None:
+def _placed(
+    rules: list[Rule], group: list[StageInfo], ends: dict[int, int], tree: Dockerfile
+) -> list[_Found] | None:
     """The rules' reports placed relative to their stage's FROM; None if one lies outside
     the group's stages (it could not be placed in a later version)."""
     spans = [(info.stage.from_instruction.start, _end(info, ends)) for info in group]
@@ -265,6 +270,8 @@ def _placed(rules: list[Rule], group: list[StageInfo], ends: dict[int, int]) -> 
                     stage,
                     start - anchor,
                     end - anchor,
+                    tree.location(start),
+                    tree.location(end),
                     report.message,
                     report.title,
                     report.safety,
@@ -291,9 +298,8 @@ def _remembered(
         )
     diagnostic = _diagnostic(
         rule,
-        context.tree,
-        start,
-        end,
+        (start, found.location),
+        (end, found.end_location),
         message=found.message,
         severity=found.severity,
         fix=fix,
@@ -323,12 +329,11 @@ def _reported(rule: Rule, report: Report, tree: Dockerfile) -> tuple[type[Rule],
             safety,
             lambda: tuple(edits(tree, transformer.transform(tree))),
         )
-    node = report.node
+    start, end = report.node.start, report.node.end
     diagnostic = _diagnostic(
         type(rule),
-        tree,
-        node.start,
-        node.end,
+        (start, tree.location(start)),
+        (end, tree.location(end)),
         message=report.message,
         severity=report.severity,
         fix=fix,
@@ -339,9 +344,8 @@ def _reported(rule: Rule, report: Report, tree: Dockerfile) -> tuple[type[Rule],
 
 def _diagnostic(
     rule: type[Rule],
-    tree: Dockerfile,
-    start: int,
-    end: int,
+    start: tuple[int, Location],
+    end: tuple[int, Location],
     *,
     message: str,
     severity: Severity | None,
@@ -352,10 +356,10 @@ def _diagnostic(
         code=rule.code,
         name=rule.name,
         message=message,
-        start=start,
-        end=end,
-        location=tree.location(start),
-        end_location=tree.location(end),
+        start=start[0],
+        end=end[0],
+        location=start[1],
+        end_location=end[1],
         severity=severity or rule.severity,
         fix=fix,
         build_flags=build_flags,
