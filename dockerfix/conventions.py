@@ -23,10 +23,11 @@ class Conventions:
     tree: Dockerfile
 
     @staticmethod
-    @lru_cache(maxsize=8)
+    @lru_cache(maxsize=2)
     def of(tree: Dockerfile) -> Conventions:
         """The conventions of `tree`, one per tree: every fix made on it shares what reading
-        them cost (they look at the whole file)."""
+        them cost (they look at the whole file). Fixes are made on one tree at a time; a
+        larger cache would only keep a language server's old trees alive."""
         return Conventions(tree)
 
     @property

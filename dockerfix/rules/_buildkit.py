@@ -265,20 +265,23 @@ class Dispatch:
     state_of: dict[int, StageState] = field(default_factory=dict)  # id(instruction) -> stage
 
 
-_CACHE: dict[tuple[int, tuple[int, ...]], tuple[Dockerfile, Dispatch]] = {}
+# The replays of the tree checked last, by group. Only that tree's: a language server checks
+# a new tree at every keystroke, and replays of older ones would keep them alive.
+_replays: tuple[Dockerfile | None, dict[tuple[int, ...], Dispatch]] = (None, {})
 
 
 def dispatch(tree: Dockerfile, stages: Sequence[Stage]) -> Dispatch:
     """Replay BuildKit's dispatch of `stages` of `tree`, a group of stages that refer only to
-    each other (cached per tree and group: the rules that read it share one replay)."""
-    key = (id(tree), tuple(stage.index for stage in stages))
-    cached = _CACHE.get(key)
-    if cached is not None and cached[0] is tree:
-        return cached[1]
-    result = _Dispatcher(tree, stages).run()
-    if len(_CACHE) > 16:
-        _CACHE.clear()
-    _CACHE[key] = (tree, result)
+    each other (cached for the tree being checked: the rules that read it share one replay)."""
+    global _replays  # noqa: PLW0603 - the cache of the tree being checked
+    replayed_tree, replays = _replays
+    if replayed_tree is not tree:
+        replays = {}
+        _replays = (tree, replays)
+    key = tuple(stage.index for stage in stages)
+    result = replays.get(key)
+    if result is None:
+        result = replays[key] = _Dispatcher(tree, stages).run()
     return result
 
 
