@@ -908,12 +908,9 @@ def _compiler_cache_uses(
             argv = shell.effective_argv(command)
             if not argv:
                 continue
-            words = [w.value for w in command.words]
-            values = [a.value.partition("=")[2] for a in command.assignments]
-            values += [w.partition("=")[2] for w in words if w.startswith("-") and "=" in w]
-            positional = tuple(argv[i] for i in _positional(argv, manager.value_options))
-            wraps = argv[0] == tool and bool(positional)  # `ccache gcc ...`, not `ccache -s`
-            named = wraps or any(mention.search(v) for v in values)
+            # `ccache gcc ...` (not `ccache -s`), or named in a variable or `--option=value`
+            wraps = argv[0] == tool and bool(_positional(argv, manager.value_options))
+            named = wraps or any(mention.search(v) for v in _option_values(command))
             if not (named or (configured and argv[0] in _BUILD_TOOLS)):
                 continue
             env = dict(context.env)
@@ -923,6 +920,15 @@ def _compiler_cache_uses(
             program = argv[0] if argv[0] == tool else f"{tool} ({argv[0]})"
             yield _Use(manager, script, command, argv, program, (), env, context.user, True)
             break
+
+
+def _option_values(command: shell.SimpleCommand) -> Iterator[str]:
+    """The values a command sets: of its assignments and its `-option=value` words."""
+    for assignment in command.assignments:
+        yield assignment.value.partition("=")[2]
+    for word in command.words:
+        if word.value.startswith("-") and "=" in word.value:
+            yield word.value.partition("=")[2]
 
 
 # --- where the caches are ------------------------------------------------------------------
