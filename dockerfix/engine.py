@@ -160,8 +160,8 @@ def _per_group(
         known = memo.groups.get(key)
         if known is None:
             instances = _checked(rules, group, context)
-            found.extend(_reports(instances))
             known = _placed(instances, group, ends, context.tree)
+            found.extend(_reports(instances))
         else:
             found.extend(_remembered(item, group, context) for item in known)
         if known is not None:
@@ -177,7 +177,14 @@ def _checked(rules: list[type[Rule]], group: list[StageInfo], context: Context) 
 
 
 def _reports(rules: list[Rule]) -> list[tuple[type[Rule], Diagnostic]]:
-    return [_reported(rule, report, rule.context.tree) for rule in rules for report in rule.reports]
+    """The rules' reports as diagnostics, taken from the rules: a deferred fix refers to its
+    rule, so reports left on the rule would form a reference cycle that keeps the checked tree
+    alive until the next full garbage collection."""
+    found: list[tuple[type[Rule], Diagnostic]] = []
+    for rule in rules:
+        reports, rule.reports = rule.reports, []
+        found.extend(_reported(rule, report, rule.context.tree) for report in reports)
+    return found
 
 
 def _run(rules: list[Rule], context: Context) -> None:
@@ -314,7 +321,8 @@ def _edits_again(
     """A remembered finding's fix: its rule runs on its group again, in this version."""
     instance = rule(context)
     _run_group([instance], group)
-    report = next(r for r in instance.reports if r.node.start == start and r.message == message)
+    reports, instance.reports = instance.reports, []  # no cycle: see _reports
+    report = next(r for r in reports if r.node.start == start and r.message == message)
     assert report.fix is not None, "a remembered fixable finding is fixable again"
     return tuple(edits(context.tree, report.fix.transform(context.tree)))
 

@@ -8,7 +8,8 @@ final. Everything is derived from the tree alone; knowledge of images lives in t
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+import weakref
+from dataclasses import dataclass
 
 from dockerfix.compat import cached_property
 from dockerfix.syntax import Dockerfile, Instruction, Stage
@@ -117,15 +118,49 @@ class Image:
         return "unknown"
 
 
-@dataclass
 class StageInfo:
-    """A stage with the context its instructions run in."""
+    """A stage with the context its instructions run in.
 
-    stage: Stage
-    model: Model
-    base_stage: StageInfo | None = None
-    sources: list[StageInfo] = field(default_factory=list)
-    consumers: list[StageInfo] = field(default_factory=list)
+    It refers to its model and to the stages it is linked with by index, through a weak
+    reference to the model: a model and its stages form no reference cycle, so a checked
+    tree is freed as soon as the last reference to it goes, not at the next full garbage
+    collection (a language server checks a new tree at every keystroke). A stage is used
+    while its model lives: the context of every rule holds the model.
+    """
+
+    def __init__(self, stage: Stage, model: Model) -> None:
+        self.stage = stage
+        self._model = weakref.ref(model)
+        self._base: int | None = None
+        self._sources: list[int] = []
+        self._consumers: list[int] = []
+
+    def __repr__(self) -> str:
+        return f"StageInfo({self.index}, {self.name!r})"
+
+    @property
+    def model(self) -> Model:
+        model = self._model()
+        if model is None:
+            raise RuntimeError("a StageInfo was used after its Model was freed")
+        return model
+
+    @property
+    def base_stage(self) -> StageInfo | None:
+        """The stage this one is built on (`FROM <stage>`)."""
+        return self.model.stages[self._base] if self._base is not None else None
+
+    @property
+    def sources(self) -> list[StageInfo]:
+        """The stages this one reads: its base, `COPY --from`, `RUN --mount=from`."""
+        stages = self.model.stages
+        return [stages[index] for index in self._sources]
+
+    @property
+    def consumers(self) -> list[StageInfo]:
+        """The stages that read this one."""
+        stages = self.model.stages
+        return [stages[index] for index in self._consumers]
 
     @property
     def index(self) -> int:
@@ -246,7 +281,7 @@ class Model:
         for info in self.stages:
             base = by_name.get(info.stage.base_image.lower())
             if base is not None:
-                info.base_stage = base
+                info._base = base.index
                 _link(base, info)
             if info.name:
                 by_name[info.name] = info
@@ -314,9 +349,9 @@ def _unsure(name: str) -> bool:
 
 
 def _link(source: StageInfo, consumer: StageInfo) -> None:
-    if source not in consumer.sources:
-        consumer.sources.append(source)
-        source.consumers.append(consumer)
+    if source.index not in consumer._sources:
+        consumer._sources.append(source.index)
+        source._consumers.append(consumer.index)
 
 
 def stage_references(stage: Stage) -> list[str]:
