@@ -121,18 +121,18 @@ class Image:
 class StageInfo:
     """A stage with the context its instructions run in.
 
-    It refers to its model and to the stages it is linked with by index, through a weak
-    reference to the model: a model and its stages form no reference cycle, so a checked
-    tree is freed as soon as the last reference to it goes, not at the next full garbage
-    collection (a language server checks a new tree at every keystroke). A stage is used
-    while its model lives: the context of every rule holds the model.
+    A stage refers to the stages it reads (earlier ones) directly, and to its model and the
+    stages that read it only weakly or by index: a model and its stages form no reference
+    cycle, so a checked tree is freed as soon as the last reference to it goes, not at the
+    next full garbage collection (a language server checks a new tree at every keystroke).
+    A stage is used while its model lives: the context of every rule holds the model.
     """
 
     def __init__(self, stage: Stage, model: Model) -> None:
         self.stage = stage
         self._model = weakref.ref(model)
-        self._base: int | None = None
-        self._sources: list[int] = []
+        self.base_stage: StageInfo | None = None  # the stage this one is built on
+        self.sources: list[StageInfo] = []  # the stages it reads: its base, COPY/RUN --from
         self._consumers: list[int] = []
 
     def __repr__(self) -> str:
@@ -144,17 +144,6 @@ class StageInfo:
         if model is None:
             raise RuntimeError("a StageInfo was used after its Model was freed")
         return model
-
-    @property
-    def base_stage(self) -> StageInfo | None:
-        """The stage this one is built on (`FROM <stage>`)."""
-        return self.model.stages[self._base] if self._base is not None else None
-
-    @property
-    def sources(self) -> list[StageInfo]:
-        """The stages this one reads: its base, `COPY --from`, `RUN --mount=from`."""
-        stages = self.model.stages
-        return [stages[index] for index in self._sources]
 
     @property
     def consumers(self) -> list[StageInfo]:
@@ -281,7 +270,7 @@ class Model:
         for info in self.stages:
             base = by_name.get(info.stage.base_image.lower())
             if base is not None:
-                info._base = base.index
+                info.base_stage = base
                 _link(base, info)
             if info.name:
                 by_name[info.name] = info
@@ -349,8 +338,8 @@ def _unsure(name: str) -> bool:
 
 
 def _link(source: StageInfo, consumer: StageInfo) -> None:
-    if source.index not in consumer._sources:
-        consumer._sources.append(source.index)
+    if source not in consumer.sources:
+        consumer.sources.append(source)
         source._consumers.append(consumer.index)
 
 
