@@ -108,11 +108,9 @@ class _Found:
     location: Location
     end_location: Location
     message: str
-    title: str | None
-    safety: Safety | None
-    severity: Severity | None
+    severity: Severity
     build_flags: tuple[str, ...]
-    fixable: bool
+    fix: tuple[str, Safety] | None  # title and safety
 
 
 def check_tree(
@@ -159,9 +157,9 @@ def _per_group(
     for group, key in zip(groups, _group_keys(groups, context, ends), strict=True):
         known = memo.groups.get(key)
         if known is None:
-            instances = _checked(rules, group, context)
-            known = _placed(instances, group, ends, context.tree)
-            found.extend(_reports(instances))
+            reported = _reports(_checked(rules, group, context))
+            found.extend(reported)
+            known = _placed(reported, group, ends)
         else:
             found.extend(_remembered(item, group, context) for item in known)
         if known is not None:
@@ -258,35 +256,31 @@ def _end(info: StageInfo, ends: dict[int, int]) -> int:
 
 
 def _placed(
-    rules: list[Rule], group: list[StageInfo], ends: dict[int, int], tree: Dockerfile
+    reported: list[tuple[type[Rule], Diagnostic]], group: list[StageInfo], ends: dict[int, int]
 ) -> list[_Found] | None:
-    """The rules' reports placed relative to their stage's FROM; None if one lies outside
+    """The group's findings placed relative to their stage's FROM; None if one lies outside
     the group's stages (it could not be placed in a later version)."""
     spans = [(info.stage.from_instruction.start, _end(info, ends)) for info in group]
     placed = []
-    for rule in rules:
-        for report in rule.reports:
-            start, end = report.node.start, report.node.end
-            stage = next((i for i, (a, b) in enumerate(spans) if a <= start and end <= b), None)
-            if stage is None:
-                return None
-            anchor = spans[stage][0]
-            placed.append(
-                _Found(
-                    type(rule),
-                    stage,
-                    start - anchor,
-                    end - anchor,
-                    tree.location(start),
-                    tree.location(end),
-                    report.message,
-                    report.title,
-                    report.safety,
-                    report.severity,
-                    report.build_flags,
-                    report.fix is not None,
-                )
+    for rule, d in reported:
+        stage = next((i for i, (a, b) in enumerate(spans) if a <= d.start and d.end <= b), None)
+        if stage is None:
+            return None
+        anchor = spans[stage][0]
+        placed.append(
+            _Found(
+                rule,
+                stage,
+                d.start - anchor,
+                d.end - anchor,
+                d.location,
+                d.end_location,
+                d.message,
+                d.severity,
+                d.build_flags,
+                (d.fix.title, d.fix.safety) if d.fix is not None else None,
             )
+        )
     return placed
 
 
@@ -297,12 +291,9 @@ def _remembered(
     start = group[found.stage].stage.from_instruction.start + found.start
     end = start + found.end - found.start
     fix = None
-    if found.fixable:
-        fix = Fix(
-            found.title or found.message,
-            found.safety or rule.fix_safety or Safety.SAFE,
-            partial(_edits_again, rule, group, context, start, found.message),
-        )
+    if found.fix is not None:
+        title, safety = found.fix
+        fix = Fix(title, safety, partial(_edits_again, rule, group, context, start, found.message))
     diagnostic = _diagnostic(
         rule,
         (start, found.location),
