@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from dockerfix import semantics
 from dockerfix.expansion import AUTOMATIC_ARGS, scan_word
-from dockerfix.semantics import Image
+from dockerfix.semantics import Image, StageInfo
 from dockerfix.syntax import Dockerfile, Instruction, Stage, Token, buildkit
 
 # convert.go nonEnvArgs: ARGs never put in the environment and never reported undefined.
@@ -270,18 +270,18 @@ class Dispatch:
 _replays: tuple[Dockerfile | None, dict[tuple[int, ...], Dispatch]] = (None, {})
 
 
-def dispatch(tree: Dockerfile, stages: Sequence[Stage]) -> Dispatch:
-    """Replay BuildKit's dispatch of `stages` of `tree`, a group of stages that refer only to
-    each other (cached for the tree being checked: the rules that read it share one replay)."""
+def dispatch(tree: Dockerfile, group: Sequence[StageInfo]) -> Dispatch:
+    """Replay BuildKit's dispatch of a group of stages of `tree` that refer only to each
+    other (cached for the tree being checked: the rules that read it share one replay)."""
     global _replays  # noqa: PLW0603 - the cache of the tree being checked
     replayed_tree, replays = _replays
     if replayed_tree is not tree:
         replays = {}
         _replays = (tree, replays)
-    key = tuple(stage.index for stage in stages)
+    key = tuple(info.index for info in group)
     result = replays.get(key)
     if result is None:
-        result = replays[key] = _Dispatcher(tree, stages).run()
+        result = replays[key] = _Dispatcher(tree, [info.stage for info in group]).run()
     return result
 
 

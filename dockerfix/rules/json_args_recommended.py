@@ -111,7 +111,7 @@ class JSONArgsRecommended(Rule):
 
     def visit_group(self, group: list[StageInfo]) -> None:
         tree = self.context.tree
-        result = dispatch(tree, [info.stage for info in group])
+        result = dispatch(tree, group)
         for at, instruction, state in result.shell_forms:
             message = (
                 f"JSON arguments recommended for {instruction.keyword} to prevent unintended "

@@ -81,7 +81,7 @@ class UndefinedVar(Rule):
 
     def visit_group(self, group: list[StageInfo]) -> None:
         tree = self.context.tree
-        for found in dispatch(tree, [info.stage for info in group]).undefined:
+        for found in dispatch(tree, group).undefined:
             message = f"Usage of undefined variable '${found.name}'"
             if found.suggestion:
                 message += f" (did you mean ${found.suggestion}?)"

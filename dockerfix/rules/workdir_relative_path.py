@@ -76,9 +76,7 @@ class WorkdirRelativePath(Rule):
 
     def visit_group(self, group: list[StageInfo]) -> None:
         tree = self.context.tree
-        for at, instruction, path, state in dispatch(
-            tree, [info.stage for info in group]
-        ).relative_workdirs:
+        for at, instruction, path, state in dispatch(tree, group).relative_workdirs:
             message = (
                 f"Relative workdir {buildkit.go_quote(path)} can have unexpected results "
                 "if the base image changes"
