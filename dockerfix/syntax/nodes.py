@@ -137,6 +137,8 @@ class Comment(Node):
 class Keyword(Node):
     @property
     def value(self) -> str:
+        if len(self.children) == 1:  # no continuation inside the keyword: most are
+            return self.children[0].text
         return self._joined("KEYWORD")
 
 
@@ -251,16 +253,9 @@ class Instruction(_Escaped):
                 keyword = keyword or child  # type: ignore[assignment]
             elif kind is Instruction:
                 trigger = trigger or child
-        if keyword is None:
-            word = ""
-        elif len(keyword.children) == 1:  # no continuation inside the keyword: most are
-            word = keyword.children[0].text
-        else:
-            word = keyword.value
+        word = keyword.value if keyword is not None else ""
+        super().__init__(children, start, escape)
         fields = self.__dict__
-        fields["children"] = children
-        fields["start"] = start
-        fields["escape"] = escape
         fields["keyword"] = word
         fields["name"] = word.upper()
         fields["flags"] = tuple(flags)
