@@ -313,7 +313,7 @@ class Model:
         group_of: dict[int, int] = {}
         groups: list[list[StageInfo]] = []
         for info in self.stages:
-            linked = {group_of[s.index] for s in info.sources if s.index in group_of}
+            linked = {group_of[s.index] for s in info.sources}  # sources come earlier
             if not linked:
                 group_of[info.index] = len(groups)
                 groups.append([info])
