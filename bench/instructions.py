@@ -11,8 +11,8 @@ gain; instruction counts do not vary. Each workload runs in a fresh interpreter 
 - check-1000: `parse()` and `check_tree()` with every rule, twice, on the 1,007-line file that
   bench/lsp_latency.py types into;
 - edit-1000: what dockerfix-lsp does per keystroke: that file checked once with a `Memo`, then
-  20 one-character edits typed as bench/lsp_latency.py types them, each parsed and checked
-  with the memo.
+  20 one-character edits typed as bench/lsp_latency.py types them, each parsed from the
+  previous version's tree and checked with the memo.
 
 `--repo` names checkouts to measure (default: this one), e.g. a `git worktree` of an older
 commit, so that two versions are compared on the same inputs. Needs valgrind (Debian package).
@@ -35,7 +35,7 @@ from bench.parse_bench import corpus
 ROOT = Path(__file__).resolve().parents[1]
 
 RUNNER = """
-import json, sys
+import inspect, json, sys
 sys.path.insert(0, sys.argv[1])
 from dockerfix.config import Config
 from dockerfix.engine import Memo, check_tree, fix
@@ -49,9 +49,11 @@ elif workload == "check-1000":
     for text in texts:
         check_tree(parse(text), config)
 elif workload == "edit-1000":
-    config, memo = Config(select=("ALL",)), Memo()
+    config, memo, tree = Config(select=("ALL",)), Memo(), None
+    incremental = "previous" in inspect.signature(parse).parameters  # not in older checkouts
     for text in texts:
-        check_tree(parse(text), config, memo=memo)
+        tree = parse(text, previous=tree) if incremental else parse(text)
+        check_tree(tree, config, memo=memo)
 """
 
 _COLLECTED = re.compile(r"Collected : (\d+)")

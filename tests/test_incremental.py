@@ -76,10 +76,10 @@ def _assert_same_as_fresh(texts: list[str], rng: random.Random, edits: int) -> i
     """Edit each text step by step; at every step the memo check equals a fresh check."""
     compared = 0
     for original in texts:
-        memo, text = Memo(), original
+        memo, text, tree = Memo(), original, None
         for step in range(edits):
             try:
-                tree = parse(text)
+                tree = parse(text, previous=tree)  # as the language server parses
             except ParseError:
                 text = original
                 continue

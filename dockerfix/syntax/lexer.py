@@ -11,6 +11,7 @@ the stream its structure.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import NamedTuple
 
 from dockerfix.syntax import buildkit
@@ -49,28 +50,41 @@ _BLANK = re.compile(r"[\t\v\f\r ]")
 _CHECKED_TEXT = buildkit.KEY_VALUES | {"healthcheck"}
 
 
+def _never(offset: int) -> bool:
+    return False
+
+
 class Lexer:
-    def __init__(self, text: str) -> None:
+    """Lexes `text` from the offset `start` (the start of a line after the parser directives,
+    with the `escape` they set, or the start of the file)."""
+
+    def __init__(self, text: str, start: int = 0, escape: str = "\\") -> None:
         self.text = text
-        self.lines = _split_lines(text)
+        self.start = start
+        self.lines = _split_lines(text, start)
         self.tokens: list[Token] = []
-        self.escape = "\\"
-        self.directives_open = True
+        self.escape = escape
+        self.directives_open = start == 0
         self.seen_directives: set[str] = set()
         self.has_instruction = False
         # Where each top-level item (BOM, line, or instruction with its heredocs) ends.
         self.item_ends: list[int] = []
+        self.end = len(text)  # where lexing stopped
 
-    def run(self) -> list[Token]:
-        if self.text.startswith(BOM):
+    def run(self, stop: Callable[[int], bool] = _never) -> list[Token]:
+        """The tokens up to the end of the text, or up to the first item end (an offset) where
+        `stop` says the rest is already known."""
+        if self.start == 0 and self.text.startswith(BOM):
             self.tokens.append(_token("BOM", BOM, 0))
             self.item_ends.append(1)
+        lines = self.lines
         index = 0
-        while index < len(self.lines):
+        while index < len(lines):
             index = self._line(index)
             self.item_ends.append(len(self.tokens))
-        if not self.has_instruction:
-            raise ParseError("file with no instructions", 1, 1)
+            if index < len(lines) and stop(lines[index][0]):
+                self.end = lines[index][0]
+                break
         return self.tokens
 
     # -- top-level lines -------------------------------------------------------------------
@@ -356,10 +370,11 @@ def _can_contain_heredoc(command: _Command) -> bool:
     return command.name in buildkit.HEREDOC_INSTRUCTIONS and not command.is_json
 
 
-def _split_lines(text: str) -> list[_Line]:
-    """Physical lines as BuildKit scans them: split at `\\n`, trailing `\\r`s trimmed."""
+def _split_lines(text: str, start: int) -> list[_Line]:
+    """Physical lines from `start` on, as BuildKit scans them: split at `\\n`, trailing `\\r`s
+    trimmed."""
     lines: list[_Line] = []
-    offset = 1 if text.startswith(BOM) else 0
+    offset = 1 if start == 0 and text.startswith(BOM) else start
     raw_lines = text[offset:].split("\n")
     last = len(raw_lines) - 1
     for number, raw in enumerate(raw_lines):
@@ -367,9 +382,10 @@ def _split_lines(text: str) -> list[_Line]:
         eol = raw[len(content) :] + ("\n" if number < last else "")
         if number == last and not raw:
             break
-        if len(raw) > MAX_LINE_BYTES // 4 and _too_long(raw, number == 0 and offset == 1):
+        if len(raw) > MAX_LINE_BYTES // 4 and _too_long(raw, start == number == 0 and offset == 1):
+            line = text.count("\n", 0, offset) + 1
             raise ParseError(
-                f"dockerfile line greater than max allowed size of {MAX_LINE_BYTES}", number + 1, 1
+                f"dockerfile line greater than max allowed size of {MAX_LINE_BYTES}", line, 1
             )
         lines.append((offset, content, eol))
         offset += len(raw) + 1

@@ -5,9 +5,10 @@ This is the only module that imports lark.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from lark import Lark
 from lark.lexer import Lexer as LarkLexer
@@ -17,6 +18,7 @@ from dockerfix.syntax.errors import ParseError
 from dockerfix.syntax.lexer import Lexer
 from dockerfix.syntax.nodes import (
     Arguments,
+    Child,
     Comment,
     Directive,
     Dockerfile,
@@ -106,17 +108,50 @@ _builders: dict[tuple[str, ...], _Build] = {}
 _MAX_BUILDERS = 20_000
 
 
-def parse(text: str) -> Dockerfile:
+def parse(text: str, *, previous: Dockerfile | None = None) -> Dockerfile:
     """Parse a Dockerfile as BuildKit does; the tree's `.text` is exactly `text`.
 
+    `previous`, the tree of an earlier version of the same document, lets an editor's parse
+    redo only what the edit touched (see `_reparse`); the tree is the same either way.
     Raises `ParseError` (with a 1-based line and column) where BuildKit would fail.
     """
+    if previous is not None and "_lexed" in vars(previous):
+        tree = _reparse(previous, text)
+        if tree is not None:
+            return tree
     lexer = Lexer(text)
     tokens = lexer.run()
-    escape = lexer.escape
+    if not lexer.has_instruction:
+        raise ParseError("file with no instructions", 1, 1)
+    return _tree(
+        text,
+        _build(tokens, 0, lexer.item_ends, lexer.escape),
+        lexer.escape,
+        _Lexed(tokens, lexer.item_ends),
+    )
+
+
+class _Lexed(NamedTuple):
+    """A parsed tree's tokens, and where each top-level item's tokens end (kept on the tree
+    for `_reparse`)."""
+
+    tokens: list[Token]
+    item_ends: list[int]
+
+
+def _tree(text: str, items: list[Child], escape: str, lexed: _Lexed) -> Dockerfile:
+    tree = Dockerfile(tuple(items), 0, escape)
+    fields = vars(tree)
+    fields["text"] = text  # the tokens cover the input exactly: no need to join them
+    fields["_lexed"] = lexed
+    return tree
+
+
+def _build(tokens: list[Token], first: int, item_ends: list[int], escape: str) -> list[Child]:
+    """The top-level items whose tokens are tokens[first:item_ends[0]], then up to each end."""
     items = []
-    start = 0
-    for end in lexer.item_ends:
+    start = first
+    for end in item_ends:
         item = tokens[start:end]
         shape = tuple([token[0] for token in item])
         build = _builders.get(shape)
@@ -126,9 +161,95 @@ def parse(text: str) -> Dockerfile:
                 _builders[shape] = build
         items.append(build(item, escape))
         start = end
-    tree = Dockerfile(tuple(items), 0, escape)
-    vars(tree)["text"] = text  # the tokens cover the input exactly: no need to join them
-    return tree
+    return items
+
+
+def _reparse(previous: Dockerfile, text: str) -> Dockerfile | None:
+    """`parse(text)` from the tree of an earlier version; None where it cannot resume.
+
+    The items before the first changed character are taken from `previous` as they are (an
+    item's extent never depends on the text after it, except at the end of the file). Lexing
+    resumes at the start of the first changed item, with the escape character the unchanged
+    parser directives set, and stops at the first item end from which the rest of the text is
+    the old text's rest, at an old item boundary: the lexer is then in the same state (items
+    hold their heredocs), so the old items' tokens, shifted, are the new ones.
+    """
+    old = previous.text
+    if text == old:
+        return previous
+    lexed: _Lexed = vars(previous)["_lexed"]
+    children = previous.children
+    starts = [0, *[lexed.tokens[end][2] for end in lexed.item_ends[:-1]]]
+    ends = [*starts[1:], len(old)]
+    prefix = _common_prefix(old, text)
+    kept = bisect_right(ends, min(prefix, len(old) - 1))
+    if kept == 0 or type(children[kept - 1]) in (Token, Directive):
+        return None  # the edit may change the parser directives (or the BOM)
+    delta = len(text) - len(old)
+    suffix = _common_suffix(old, text, min(len(old), len(text)) - prefix)
+    same_from = bisect_left(starts, len(old) - suffix)
+    resumed = [len(starts)]
+
+    def back_in_step(offset: int) -> bool:
+        index = bisect_left(starts, offset - delta, same_from)
+        if index < len(starts) and starts[index] == offset - delta:
+            resumed[0] = index
+            return True
+        return False
+
+    escape = previous.escape
+    lexer = Lexer(text, ends[kept - 1], escape)
+    relexed = lexer.run(back_in_step)
+    rest = resumed[0]
+    if not (
+        lexer.has_instruction
+        or any(type(item) is Instruction for item in children[:kept])
+        or any(type(item) is Instruction for item in children[rest:])
+    ):
+        raise ParseError("file with no instructions", 1, 1)
+    head = lexed.item_ends[kept - 1]
+    items = [*children[:kept], *_build(relexed, 0, lexer.item_ends, escape)]
+    tokens = [*lexed.tokens[:head], *relexed]
+    item_ends = [*lexed.item_ends[:kept], *[head + end for end in lexer.item_ends]]
+    if rest < len(starts):
+        tail = lexed.item_ends[rest - 1]
+        moved = len(tokens) - tail
+        old_tail = lexed.tokens[tail:]
+        if delta:
+            shift = tuple.__new__
+            old_tail = [shift(Token, (t[0], t[1], t[2] + delta, t[3])) for t in old_tail]
+        tail_ends = [end + moved for end in lexed.item_ends[rest:]]
+        tokens.extend(old_tail)
+        if delta:
+            items.extend(_build(tokens, len(tokens) - len(old_tail), tail_ends, escape))
+        else:
+            items.extend(children[rest:])
+        item_ends.extend(tail_ends)
+    return _tree(text, items, escape, _Lexed(tokens, item_ends))
+
+
+def _common_prefix(a: str, b: str) -> int:
+    """The length of the longest common prefix (a binary search over C comparisons)."""
+    low, high = 0, min(len(a), len(b))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[low:middle] == b[low:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _common_suffix(a: str, b: str, limit: int) -> int:
+    """The length of the longest common suffix, at most `limit`."""
+    low, high = 0, limit
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[len(a) - middle : len(a) - low] == b[len(b) - middle : len(b) - low]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 # A step of a plan: shift the next token (None), or reduce (rule name, size, which children

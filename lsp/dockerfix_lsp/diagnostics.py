@@ -108,11 +108,14 @@ class Analysis:
         return self.fixed[unsafe]
 
 
-def analyze(request: Request, memo: Memo | None = None) -> Analysis:
+def analyze(
+    request: Request, memo: Memo | None = None, previous: Dockerfile | None = None
+) -> Analysis:
     """The analysis of one version; `memo` (the same object for every version of one
-    document) lets groups of stages whose text did not change go unchecked."""
+    document) lets groups of stages whose text did not change go unchecked, and `previous`
+    (the last version's tree) lets the parse redo only what the edit touched."""
     started = time.perf_counter()
-    analysis = _analyze(request, memo)
+    analysis = _analyze(request, memo, previous)
     analysis.diagnostics_json = json.dumps(analysis.diagnostics)
     analysis.timings["total"] = time.perf_counter() - started
     if logger.isEnabledFor(logging.DEBUG):
@@ -125,7 +128,7 @@ def analyze(request: Request, memo: Memo | None = None) -> Analysis:
     return analysis
 
 
-def _analyze(request: Request, memo: Memo | None) -> Analysis:
+def _analyze(request: Request, memo: Memo | None, previous: Dockerfile | None) -> Analysis:
     index = LineIndex(request.text)
     analysis = Analysis(request, index)
     text = request.text
@@ -148,7 +151,7 @@ def _analyze(request: Request, memo: Memo | None) -> Analysis:
         )
     started = time.perf_counter()
     try:
-        analysis.tree = parse(text)
+        analysis.tree = parse(text, previous=previous)
     except ParseError as error:
         at = offset_of_location(text, error.line, error.column)
         return _problem(analysis, error.message, PARSE_ERROR, types.DiagnosticSeverity.Error, at)
