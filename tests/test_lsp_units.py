@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -216,3 +217,33 @@ def test_a_fix_that_fails_is_not_offered_and_the_rest_still_is(
     actions = quick_fixes(analysis, everything, Edits("file:///Dockerfile", 1, versioned=True))
     assert [a.title for a in actions] == ["Ignore DF001 for this instruction"]
     assert "a bug in the rule's fix" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "edited",
+    [
+        "FROM alpine\nRUN  apt-get install curl\n",  # the finding on the edited line moves
+        "FROM alpine\nRUN apt-get install curl\nRUN pip install x\n",  # a finding more
+        "FROM alpine\r\nRUN apt-get install curl\n",  # a position on every line changes
+        "# 😀\nFROM alpine\nRUN apt-get install curl\n",  # columns in UTF-16
+        "FROM alpine\nRUN apt-get install curl\nCMD [\n",  # a parse error, then...
+    ],
+)
+def test_an_analysis_from_the_previous_one_is_a_fresh_analysis(edited: str) -> None:
+    """Diagnostics that did not change are taken from the previous version's analysis as
+    they were serialized; everything sent is what a fresh analysis sends."""
+    config = Config(select=("ALL",))
+    previous = analyze(
+        Request("file:///Dockerfile", 1, "FROM alpine\nRUN apt-get install curl\n", config, 0)
+    )
+    assert previous.serialized
+    again = analyze(Request("file:///Dockerfile", 2, edited, config, 0), previous=previous)
+    fresh = analyze(Request("file:///Dockerfile", 2, edited, config, 0))
+    assert again.diagnostics_json == fresh.diagnostics_json == json.dumps(fresh.diagnostics)
+    assert again.diagnostics == fresh.diagnostics
+    assert [f for f, _ in again.pairs] == again.findings
+    after = analyze(Request("file:///Dockerfile", 3, "FROM alpine\n", config, 0), previous=again)
+    assert (
+        after.diagnostics_json
+        == analyze(Request("file:///Dockerfile", 3, "FROM alpine\n", config, 0)).diagnostics_json
+    )

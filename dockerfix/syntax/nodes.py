@@ -157,16 +157,16 @@ class Flag(_Escaped):
         flags, _, _ = buildkit.extract_flags(self.word, self.escape)
         return flags[0][2] if flags else ""
 
-    @property
+    @cached_property
     def name(self) -> str:
         return self.value_text[2:].partition("=")[0]
 
-    @property
+    @cached_property
     def value(self) -> str | None:
         _, equals, value = self.value_text[2:].partition("=")
         return value if equals else None
 
-    @property
+    @cached_property
     def options(self) -> tuple[tuple[str, str | None], ...]:
         """For `--mount`, `--secret`...: the ordered CSV options as (key, value or None)."""
         if not self.value:

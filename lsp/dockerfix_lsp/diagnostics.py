@@ -69,6 +69,9 @@ class Analysis:
     diagnostics_json: str = "[]"
     # Findings and their LSP diagnostics, pairwise (the problem diagnostics are not findings).
     pairs: list[tuple[Diagnostic, JSON]] = field(default_factory=list)
+    # Each LSP diagnostic and its JSON text, by what they are made of (see `_lsp_key`): the
+    # next version's analysis takes the ones that did not change from here.
+    serialized: dict[tuple[object, ...], tuple[JSON, str]] = field(default_factory=dict)
     problem: str | None = None  # why the document could not be checked, if it could not
     problem_code: str | None = None  # PARSE_ERROR, NOT_CHECKED or INTERNAL_ERROR
     # `fix()` results, by `unsafe`, computed on demand.
@@ -109,14 +112,14 @@ class Analysis:
 
 
 def analyze(
-    request: Request, memo: Memo | None = None, previous: Dockerfile | None = None
+    request: Request, memo: Memo | None = None, previous: Analysis | None = None
 ) -> Analysis:
     """The analysis of one version; `memo` (the same object for every version of one
     document) lets groups of stages whose text did not change go unchecked, and `previous`
-    (the last version's tree) lets the parse redo only what the edit touched."""
+    (the last version's analysis) lets the parse redo only what the edit touched and the
+    unchanged diagnostics be sent as they were serialized."""
     started = time.perf_counter()
     analysis = _analyze(request, memo, previous)
-    analysis.diagnostics_json = json.dumps(analysis.diagnostics)
     analysis.timings["total"] = time.perf_counter() - started
     if logger.isEnabledFor(logging.DEBUG):
         logger.debug(
@@ -128,7 +131,7 @@ def analyze(
     return analysis
 
 
-def _analyze(request: Request, memo: Memo | None, previous: Dockerfile | None) -> Analysis:
+def _analyze(request: Request, memo: Memo | None, previous: Analysis | None) -> Analysis:
     index = LineIndex(request.text)
     analysis = Analysis(request, index)
     text = request.text
@@ -151,7 +154,7 @@ def _analyze(request: Request, memo: Memo | None, previous: Dockerfile | None) -
         )
     started = time.perf_counter()
     try:
-        analysis.tree = parse(text, previous=previous)
+        analysis.tree = parse(text, previous=previous.tree if previous else None)
     except ParseError as error:
         at = offset_of_location(text, error.line, error.column)
         return _problem(analysis, error.message, PARSE_ERROR, types.DiagnosticSeverity.Error, at)
@@ -165,10 +168,20 @@ def _analyze(request: Request, memo: Memo | None, previous: Dockerfile | None) -
     except Exception:
         return _internal_error(analysis)
     checked = time.perf_counter()
+    known = previous.serialized if previous is not None else {}
+    texts = []
     for finding in analysis.findings:
-        diagnostic = to_lsp(finding, index)
-        analysis.pairs.append((finding, diagnostic))
-        analysis.diagnostics.append(diagnostic)
+        start, end = lsp_range(finding, index)
+        key = _lsp_key(finding, start, end)
+        entry = analysis.serialized.get(key) or known.get(key)
+        if entry is None:
+            diagnostic = to_lsp(finding, start, end)
+            entry = (diagnostic, json.dumps(diagnostic))
+        analysis.serialized[key] = entry
+        analysis.pairs.append((finding, entry[0]))
+        analysis.diagnostics.append(entry[0])
+        texts.append(entry[1])
+    analysis.diagnostics_json = "[" + ", ".join(texts) + "]"  # json.dumps(diagnostics)
     analysis.timings.update(
         parse=parsed - started,
         check=checked - parsed,
@@ -177,12 +190,35 @@ def _analyze(request: Request, memo: Memo | None, previous: Dockerfile | None) -
     return analysis
 
 
-def to_lsp(finding: Diagnostic, index: LineIndex) -> JSON:
+def lsp_range(finding: Diagnostic, index: LineIndex) -> tuple[JSON, JSON]:
+    """Where a finding starts and ends, as LSP positions (JSON)."""
     start = index.json_position(finding.start)
     end = index.json_position(finding.end)
     # A finding that ends at the start of a line ends, for people, at the end of the last one.
     if end["character"] == 0 and end["line"] > start["line"]:
         end = index.json_position(index.line_end(end["line"] - 1))
+    return start, end
+
+
+def _lsp_key(finding: Diagnostic, start: JSON, end: JSON) -> tuple[object, ...]:
+    """Everything `to_lsp` makes a diagnostic of."""
+    fix = finding.fix
+    return (
+        finding.code,
+        finding.message,
+        start["line"],
+        start["character"],
+        end["line"],
+        end["character"],
+        finding.severity,
+        finding.name,
+        finding.url,
+        finding.build_flags,
+        (fix.title, fix.safety) if fix is not None else None,
+    )
+
+
+def to_lsp(finding: Diagnostic, start: JSON, end: JSON) -> JSON:
     data: JSON = {"name": finding.name, "fix": fix_data(finding.fix)}
     if finding.build_flags:
         data["buildFlags"] = list(finding.build_flags)
@@ -240,6 +276,7 @@ def _problem(
             "message": message,
         }
     ]
+    analysis.diagnostics_json = json.dumps(analysis.diagnostics)
     return analysis
 
 

@@ -413,7 +413,7 @@ class DockerfixServer(LanguageServer):
             ):
                 analysis = dataclasses.replace(previous, request=request)
             else:
-                analysis = analyze(request, memo, previous.tree if previous else None)
+                analysis = analyze(request, memo, previous)
                 self._serial += 1
                 analysis.serial = self._serial
             analysis.config_error = project.error
