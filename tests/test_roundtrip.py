@@ -6,6 +6,7 @@ import dockerfile
 import pytest
 
 from dockerfix import ParseError, parse
+from dockerfix.syntax import Instruction
 from tests.conftest import SHARED, read_exact, shared_dockerfiles
 
 FILES = shared_dockerfiles()
@@ -49,3 +50,39 @@ def test_crlf_reads_like_lf() -> None:
         lf = read_exact(path)
         crlf = lf.replace("\n", "\r\n")
         assert parse(crlf).to_buildkit_dump() == parse(lf).to_buildkit_dump(), path
+
+
+def _instruction_fields(instruction: Instruction) -> dict[str, object]:
+    return {name: value for name, value in vars(instruction).items() if name in FIELDS}
+
+
+FIELDS = (
+    "children",
+    "start",
+    "escape",
+    "keyword",
+    "name",
+    "flags",
+    "arguments",
+    "trigger",
+    "heredocs",
+)
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in FILES if NEGATIVE not in p.parts], ids=lambda p: str(p.relative_to(SHARED))
+)
+def test_parsed_instructions_are_what_their_children_make(path) -> None:  # type: ignore[no-untyped-def]
+    """The parser's builders give each instruction its parts from the grammar; they are the
+    parts `Instruction(children)` finds among the children (triggers and heredocs too)."""
+    for text in _variants(read_exact(path)).values():
+        try:
+            tree = parse(text)
+        except ParseError:
+            continue
+        for instruction in tree.instructions:
+            for parsed in (instruction, instruction.trigger):
+                if parsed is None:
+                    continue
+                made = Instruction(parsed.children, parsed.start, parsed.escape)
+                assert _instruction_fields(parsed) == _instruction_fields(made)

@@ -56,12 +56,13 @@ def _never(offset: int) -> bool:
 
 class Lexer:
     """Lexes `text` from the offset `start` (the start of a line after the parser directives,
-    with the `escape` they set, or the start of the file)."""
+    with the `escape` they set, or the start of the file) to `end` (the end of a line; by
+    default the end of the text)."""
 
-    def __init__(self, text: str, start: int = 0, escape: str = "\\") -> None:
+    def __init__(self, text: str, start: int = 0, escape: str = "\\", end: int = -1) -> None:
         self.text = text
         self.start = start
-        self.lines = _split_lines(text, start)
+        self.lines = _split_lines(text, start, len(text) if end < 0 else end)
         self.tokens: list[Token] = []
         self.escape = escape
         self.directives_open = start == 0
@@ -69,7 +70,7 @@ class Lexer:
         self.has_instruction = False
         # Where each top-level item (BOM, line, or instruction with its heredocs) ends.
         self.item_ends: list[int] = []
-        self.end = len(text)  # where lexing stopped
+        self.stopped = False  # whether `run` stopped before the end
 
     def run(self, stop: Callable[[int], bool] = _never) -> list[Token]:
         """The tokens up to the end of the text, or up to the first item end (an offset) where
@@ -83,7 +84,7 @@ class Lexer:
             index = self._line(index)
             self.item_ends.append(len(self.tokens))
             if index < len(lines) and stop(lines[index][0]):
-                self.end = lines[index][0]
+                self.stopped = True
                 break
         return self.tokens
 
@@ -370,12 +371,12 @@ def _can_contain_heredoc(command: _Command) -> bool:
     return command.name in buildkit.HEREDOC_INSTRUCTIONS and not command.is_json
 
 
-def _split_lines(text: str, start: int) -> list[_Line]:
-    """Physical lines from `start` on, as BuildKit scans them: split at `\\n`, trailing `\\r`s
-    trimmed."""
+def _split_lines(text: str, start: int, end: int) -> list[_Line]:
+    """Physical lines from `start` to `end`, as BuildKit scans them: split at `\\n`, trailing
+    `\\r`s trimmed."""
     lines: list[_Line] = []
     offset = 1 if start == 0 and text.startswith(BOM) else start
-    raw_lines = text[offset:].split("\n")
+    raw_lines = text[offset:end].split("\n")
     last = len(raw_lines) - 1
     for number, raw in enumerate(raw_lines):
         content = raw.rstrip("\r")

@@ -28,6 +28,7 @@ from dockerfix.syntax.nodes import (
     Keyword,
     Node,
     Token,
+    parsed_instruction,
 )
 
 
@@ -198,8 +199,16 @@ def _reparse(previous: Dockerfile, text: str) -> Dockerfile | None:
         return False
 
     escape = previous.escape
-    lexer = Lexer(text, ends[kept - 1], escape)
-    relexed = lexer.run(back_in_step)
+    # Lexing usually gets back in step at the first item that can: only its lines are split.
+    window = ends[same_from] + delta if same_from < len(starts) else len(text)
+    lexer = Lexer(text, ends[kept - 1], escape, window)
+    try:
+        relexed = lexer.run(back_in_step)
+    except ParseError:
+        relexed = None  # perhaps only in the window (a heredoc ending after it)
+    if relexed is None or (window < len(text) and not lexer.stopped):
+        lexer = Lexer(text, ends[kept - 1], escape)
+        relexed = lexer.run(back_in_step)
     rest = resumed[0]
     if not (
         lexer.has_instruction
@@ -281,9 +290,10 @@ def _plan(item: list[Token]) -> _Plan:
     return plan
 
 
-# A value while compiling a plan: (expression, expression of its start offset), or a list of
-# them for a spliced rule's children.
-_Value = tuple[str, str] | list[tuple[str, str]]
+# A value while compiling a plan: (expression, expression of its start offset, the class of
+# the node it makes or None for a token), or a list of them for a spliced rule's children.
+_Made = tuple[str, str, type[Node] | None]
+_Value = _Made | list[_Made]
 
 
 def _compile(plan: _Plan) -> _Build:
@@ -295,13 +305,13 @@ def _compile(plan: _Plan) -> _Build:
     shifted = made = 0
     for step in plan:
         if step is None:
-            values.append((f"t[{shifted}]", f"t[{shifted}][2]"))
+            values.append((f"t[{shifted}]", f"t[{shifted}][2]", None))
             shifted += 1
             continue
         _, _, size, splice, build = step
         children = values[len(values) - size :] if size else []
         del values[len(values) - size :]
-        flat: list[tuple[str, str]] = []
+        flat: list[_Made] = []
         for index, child in enumerate(children):
             if splice is not None and splice[index]:
                 flat.extend(child)  # type: ignore[arg-type]
@@ -312,16 +322,39 @@ def _compile(plan: _Plan) -> _Build:
             continue
         kind, escaped = build
         made += 1
-        arguments = "".join(f"{expression}, " for expression, _ in flat)
-        escape = ", esc" if escaped else ""
-        lines.append(f"    n{made} = {kind.__name__}(({arguments}), {flat[0][1]}{escape})")
-        values.append((f"n{made}", flat[0][1]))
-    ((result, _),) = values
+        arguments = "".join(f"{expression}, " for expression, _, _ in flat)
+        start = flat[0][1]
+        if kind is Instruction:
+            lines.append(
+                f"    n{made} = parsed_instruction(({arguments}), {start}, esc, {_parts(flat)})"
+            )
+        else:
+            escape = ", esc" if escaped else ""
+            lines.append(f"    n{made} = {kind.__name__}(({arguments}), {start}{escape})")
+        values.append((f"n{made}", start, kind))
+    ((result, _, _),) = values
     lines.append(f"    return {result}")
     namespace: dict[str, Any] = {kind.__name__: kind for kind, _ in _BUILDERS.values()}
+    namespace["parsed_instruction"] = parsed_instruction
     exec("\n".join(lines), namespace)  # the code is made here, from the grammar's table
     compiled: _Build = namespace["build"]
     return compiled
+
+
+def _parts(children: list[_Made]) -> str:
+    """The arguments of `parsed_instruction` after its children: which of them are the
+    instruction's keyword, flags, arguments, trigger and heredocs (known from the grammar)."""
+
+    def first(kind: type[Node]) -> str:
+        return next((expression for expression, _, made in children if made is kind), "None")
+
+    def every(kind: type[Node]) -> str:
+        return "".join(f"{expression}, " for expression, _, made in children if made is kind)
+
+    return (
+        f"keyword={first(Keyword)}, flags=({every(Flag)}), arguments={first(Arguments)}, "
+        f"trigger={first(Instruction)}, heredocs=({every(Heredoc)})"
+    )
 
 
 __all__ = ["ParseError", "parse"]
