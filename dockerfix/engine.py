@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache, partial
+from operator import attrgetter
 
 from dockerfix.config import Config
 from dockerfix.diagnostics import Diagnostic, Fix, Safety, Severity
@@ -135,12 +136,16 @@ def check_tree(
         memo.settings, memo.groups = settings, {}
     found.extend(_per_group(per_group, context, memo))
     kept = [
-        (rule, d)
+        d
         for rule, d in found
-        if not suppressions.silences(rule.code, rule.name, rule.buildkit_check, d.start)
+        if not suppressions
+        or not suppressions.silences(rule.code, rule.name, rule.buildkit_check, d.start)
     ]
-    kept.sort(key=lambda pair: (pair[1].start, pair[1].code))
-    return [d for _, d in kept]
+    kept.sort(key=_SOURCE_ORDER)
+    return kept
+
+
+_SOURCE_ORDER = attrgetter("start", "code")
 
 
 def _per_group(

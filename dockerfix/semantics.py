@@ -284,11 +284,6 @@ class Model:
                     source = self.stages[int(reference)]
                 if source is not None and source is not info:
                     _link(source, info)
-        self._by_instruction = {
-            id(ins): info
-            for info in self.stages
-            for ins in (info.stage.from_instruction, *info.stage.instructions)
-        }
 
     @cached_property
     def global_arg_defaults(self) -> dict[str, str]:
@@ -298,9 +293,6 @@ class Model:
                 if value is not None:
                     defaults[key] = unquote(value)
         return defaults
-
-    def stage_of(self, instruction: Instruction) -> StageInfo | None:
-        return self._by_instruction.get(id(instruction))
 
     @cached_property
     def stage_groups(self) -> list[list[StageInfo]]:
@@ -333,8 +325,11 @@ class Model:
         return self.stages[-1] if self.stages else None
 
 
+_UNSURE = frozenset("$'\"\\`")
+
+
 def _unsure(name: str) -> bool:
-    return any(ch in name for ch in "$'\"\\`")
+    return not _UNSURE.isdisjoint(name)
 
 
 def _link(source: StageInfo, consumer: StageInfo) -> None:
@@ -347,6 +342,8 @@ def stage_references(stage: Stage) -> list[str]:
     """Stage names used by `COPY --from=` and `RUN --mount=from=` in a stage."""
     references = []
     for ins in stage.instructions:
+        if not ins.flags:  # most instructions
+            continue
         if ins.name == "COPY" and (flag := ins.flag("from")) and flag.value:
             references.append(flag.value)
         if ins.name == "RUN":

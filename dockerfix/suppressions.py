@@ -34,6 +34,10 @@ class Suppressions:
     # but read from the same directive).
     experimental: frozenset[str] = frozenset()
 
+    def __bool__(self) -> bool:
+        """Whether anything is suppressed (most files: nothing)."""
+        return bool(self.file or self.spans or self.buildkit_file or self.buildkit_spans)
+
     def silences(self, code: str, name: str, buildkit_check: str | None, offset: int) -> bool:
         if listed(self.file, code, name):
             return True

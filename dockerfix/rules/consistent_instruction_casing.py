@@ -5,10 +5,6 @@ from dockerfix.rules.base import Invalid, Rule
 from dockerfix.syntax import Dockerfile, Instruction, Keyword, Token, buildkit
 
 
-def _consistent(keyword: str) -> bool:
-    return keyword in (keyword.lower(), keyword.upper())
-
-
 def _known(instruction: Instruction) -> bool:
     return instruction.keyword.lower() in buildkit.KNOWN_INSTRUCTIONS
 
@@ -83,11 +79,10 @@ class ConsistentInstructionCasing(Rule):
         lower = upper = 0
         for instruction in voters:
             keyword = instruction.keyword
-            if keyword and _consistent(keyword):
-                if keyword == keyword.lower():
-                    lower += 1
-                else:
-                    upper += 1
+            if keyword == instruction.name:
+                upper += 1
+            elif keyword == keyword.lower():
+                lower += 1
         majority_lower = lower > upper
         casing = "lowercase" if majority_lower else "uppercase"
         for instruction in voters:
@@ -96,8 +91,8 @@ class ConsistentInstructionCasing(Rule):
                 targets.append(instruction.trigger)
             for target in targets:
                 keyword = target.keyword
-                expected = keyword.lower() if majority_lower else keyword.upper()
-                if not keyword or keyword == expected:
+                expected = keyword.lower() if majority_lower else target.name
+                if keyword == expected:
                     continue
                 (node,) = [c for c in target.children if isinstance(c, Keyword)]
                 self.report(

@@ -117,14 +117,13 @@ class InvalidDefinitionDescription(Rule):
                 else:
                     block = []
             elif isinstance(child, Instruction):
-                self._check(tree, child, block)
-                block = []
+                if block:  # most instructions have no comment above them
+                    self._check(tree, child, block)
+                    block = []
             elif not isinstance(child, Directive | Token):  # pragma: no cover
                 block = []
 
     def _check(self, tree: Dockerfile, instruction: Instruction, block: list[Comment]) -> None:
-        if not block:
-            return
         keys = definition_keys(instruction)
         if not keys:
             return

@@ -18,6 +18,7 @@ import dataclasses
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import NamedTuple, TypeAlias, TypeVar
 
 from dockerfix.compat import cached_property
@@ -449,13 +450,8 @@ class Dockerfile(_Escaped):
 
     @cached_property
     def _line_starts(self) -> list[int]:
-        starts = [0]
-        find = self.text.find
-        position = find("\n")
-        while position >= 0:
-            starts.append(position + 1)
-            position = find("\n", position + 1)
-        return starts
+        lengths = [len(line) + 1 for line in self.text.split("\n")]
+        return list(accumulate(lengths[:-1], initial=0))
 
     def location(self, offset: int) -> Location:
         """The 1-based line and column of a source offset."""
