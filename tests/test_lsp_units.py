@@ -14,12 +14,15 @@ from lsprotocol import types
 from dockerfix.config import Config
 from dockerfix.config_file import Settings
 from dockerfix.diagnostics import Fix
+from dockerfix.engine import check
+from dockerfix.syntax import ParseError
 from dockerfix.syntax.transform import Edit
 from dockerfix_lsp.code_actions import Edits, minimal_edits, quick_fixes, wanted
-from dockerfix_lsp.diagnostics import Request, analyze
+from dockerfix_lsp.diagnostics import Request, analyze, lsp_range
 from dockerfix_lsp.documents import Document
 from dockerfix_lsp.positions import LineIndex, offset_of_location
 from dockerfix_lsp.settings import ClientSettings, merge, parse_client_settings
+from tests.conftest import read_exact, shared_dockerfiles
 from tests.lsp_support import apply_edits, change
 from tests.lsp_support import offset as client_offset
 from tests.lsp_support import position as client_position
@@ -247,3 +250,29 @@ def test_an_analysis_from_the_previous_one_is_a_fresh_analysis(edited: str) -> N
         after.diagnostics_json
         == analyze(Request("file:///Dockerfile", 3, "FROM alpine\n", config, 0)).diagnostics_json
     )
+
+
+def test_plain_documents_take_positions_from_the_engine_locations() -> None:
+    """In an ASCII document with `\\n` line breaks, a finding's LSP range comes from its
+    engine locations; it is the range the offsets give."""
+    config = Config(select=("ALL",))
+    compared = 0
+    for path in shared_dockerfiles():
+        text = read_exact(path)
+        try:
+            findings = check(text, config)
+        except ParseError:
+            continue
+        index = LineIndex(text)
+        if not index.plain:
+            continue
+        general = LineIndex(text)
+        general.plain = False
+        for finding in findings:
+            assert lsp_range(finding, index) == lsp_range(finding, general), (path, finding)
+            compared += 1
+    assert compared > 100
+    # A lone `\r` breaks an LSP line, not an engine line; `é😀` count differently in UTF-16.
+    assert not LineIndex("FROM a\rRUN b\n").plain
+    assert not LineIndex("FROM a\r\nRUN b\r\n").plain
+    assert not LineIndex("# 😀\nFROM a\n").plain

@@ -192,8 +192,13 @@ def _analyze(request: Request, memo: Memo | None, previous: Analysis | None) -> 
 
 def lsp_range(finding: Diagnostic, index: LineIndex) -> tuple[JSON, JSON]:
     """Where a finding starts and ends, as LSP positions (JSON)."""
-    start = index.json_position(finding.start)
-    end = index.json_position(finding.end)
+    if index.plain:
+        location, end_location = finding.location, finding.end_location
+        start = {"line": location.line - 1, "character": location.column - 1}
+        end = {"line": end_location.line - 1, "character": end_location.column - 1}
+    else:
+        start = index.json_position(finding.start)
+        end = index.json_position(finding.end)
     # A finding that ends at the start of a line ends, for people, at the end of the last one.
     if end["character"] == 0 and end["line"] > start["line"]:
         end = index.json_position(index.line_end(end["line"] - 1))

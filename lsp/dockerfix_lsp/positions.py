@@ -41,12 +41,14 @@ def utf16_length(text: str) -> int:
 class LineIndex:
     """Position conversions for one text (build a new index after every change)."""
 
-    __slots__ = ("ascii", "starts", "text")
+    __slots__ = ("ascii", "plain", "starts", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.starts = line_starts(text)
         self.ascii = text.isascii()
+        # ASCII with `\n` line breaks only: LSP's lines and columns are the engine's.
+        self.plain = self.ascii and "\r" not in text
 
     @property
     def line_count(self) -> int:
