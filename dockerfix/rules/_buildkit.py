@@ -132,6 +132,9 @@ def find_reference(instruction: Instruction, name: str) -> Token | None:
     return None
 
 
+_WORD = re.compile(r"[^\t\v\f\r ]+")
+
+
 def word_token(instruction: Instruction, index: int) -> Token | None:
     """A token covering word `index` of a whitespace-split argument list (FROM, EXPOSE)."""
     arguments = instruction.arguments
@@ -139,7 +142,7 @@ def word_token(instruction: Instruction, index: int) -> Token | None:
         return None
     pieces = [t for t in arguments.tokens() if t.type == "ARGS"]
     joined = "".join(t.text for t in pieces)
-    words = list(re.finditer(r"[^\t\v\f\r ]+", joined))
+    words = list(_WORD.finditer(joined))
     if index >= len(words):
         return None
     start, end = words[index].span()

@@ -265,7 +265,10 @@ class Instruction(_Escaped):
         fields["heredocs"] = tuple(heredocs)
 
     def flag(self, name: str) -> Flag | None:
-        return next((flag for flag in self.flags if flag.name == name), None)
+        for flag in self.flags:  # a loop: rules ask every instruction, most have no flags
+            if flag.name == name:
+                return flag
+        return None
 
     @cached_property
     def comments(self) -> tuple[Comment, ...]:
