@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import dockerfile
 import pytest
 
 from dockerfix import ParseError, parse
-from dockerfix.syntax import Instruction
+from dockerfix.syntax import Node
 from tests.conftest import SHARED, read_exact, shared_dockerfiles
 
 FILES = shared_dockerfiles()
@@ -52,37 +54,24 @@ def test_crlf_reads_like_lf() -> None:
         assert parse(crlf).to_buildkit_dump() == parse(lf).to_buildkit_dump(), path
 
 
-def _instruction_fields(instruction: Instruction) -> dict[str, object]:
-    return {name: value for name, value in vars(instruction).items() if name in FIELDS}
-
-
-FIELDS = (
-    "children",
-    "start",
-    "escape",
-    "keyword",
-    "name",
-    "flags",
-    "arguments",
-    "trigger",
-    "heredocs",
-)
+def _fields(node: Node) -> dict[str, object]:
+    """The node's fields as set on it (not the class's defaults)."""
+    return {field.name: vars(node)[field.name] for field in dataclasses.fields(node)}
 
 
 @pytest.mark.parametrize(
     "path", [p for p in FILES if NEGATIVE not in p.parts], ids=lambda p: str(p.relative_to(SHARED))
 )
-def test_parsed_instructions_are_what_their_children_make(path) -> None:  # type: ignore[no-untyped-def]
-    """The parser's builders give each instruction its parts from the grammar; they are the
-    parts `Instruction(children)` finds among the children (triggers and heredocs too)."""
+def test_parsed_nodes_are_what_their_constructors_make(path) -> None:  # type: ignore[no-untyped-def]
+    """The parser's builders make nodes without calling their constructors, and give each
+    instruction its parts from the grammar: every field is what the constructor makes of the
+    same children (an instruction's keyword, flags, arguments, trigger and heredocs too)."""
     for text in _variants(read_exact(path)).values():
         try:
             tree = parse(text)
         except ParseError:
             continue
-        for instruction in tree.instructions:
-            for parsed in (instruction, instruction.trigger):
-                if parsed is None:
-                    continue
-                made = Instruction(parsed.children, parsed.start, parsed.escape)
-                assert _instruction_fields(parsed) == _instruction_fields(made)
+        for node in tree.descendants():
+            fields = _fields(node)
+            init = {f.name: fields[f.name] for f in dataclasses.fields(node) if f.init}
+            assert fields == _fields(type(node)(**init)), node

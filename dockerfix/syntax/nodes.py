@@ -314,35 +314,6 @@ class Instruction(_Escaped):
         return " ".join(parts).strip(buildkit.GO_SPACE)
 
 
-def parsed_instruction(
-    children: tuple[Child, ...],
-    start: int,
-    escape: str,
-    *,
-    keyword: Keyword | None,
-    flags: tuple[Flag, ...],
-    arguments: Arguments | None,
-    trigger: Instruction | None,
-    heredocs: tuple[Heredoc, ...],
-) -> Instruction:
-    """The instruction `Instruction(children, start, escape)` makes, from its parts as the
-    parser's builders know them (from the grammar) rather than found among the children."""
-    instruction = object.__new__(Instruction)
-    word = keyword.value if keyword is not None else ""
-    vars(instruction).update(
-        children=children,
-        start=start,
-        escape=escape,
-        keyword=word,
-        name=word.upper(),
-        flags=flags,
-        arguments=arguments,
-        trigger=trigger,
-        heredocs=heredocs,
-    )
-    return instruction
-
-
 @dataclass(frozen=True, slots=True)
 class Location:
     """A 1-based line and 1-based column (in code points) in the source."""

@@ -28,7 +28,6 @@ from dockerfix.syntax.nodes import (
     Keyword,
     Node,
     Token,
-    parsed_instruction,
 )
 
 
@@ -299,7 +298,8 @@ _Value = _Made | list[_Made]
 def _compile(plan: _Plan) -> _Build:
     """A function that builds an item of the plan's shape from its tokens (`t`) and the file's
     escape character (`esc`): the plan's shifts and reductions turned into straight-line code,
-    as `dataclasses` makes `__init__`."""
+    as `dataclasses` makes `__init__`. Nodes are made as `__init__` makes them, without the
+    call: a parse makes thousands."""
     lines = ["def build(t, esc):"]
     values: list[_Value] = []
     shifted = made = 0
@@ -322,28 +322,29 @@ def _compile(plan: _Plan) -> _Build:
             continue
         kind, escaped = build
         made += 1
-        arguments = "".join(f"{expression}, " for expression, _, _ in flat)
-        start = flat[0][1]
+        node, start = f"n{made}", flat[0][1]
+        lines.append(f"    {node} = new({kind.__name__}); d = {node}.__dict__")
+        lines.append(
+            f"    d['children'] = ({''.join(f'{e}, ' for e, _, _ in flat)}); d['start'] = {start}"
+        )
+        if escaped:
+            lines.append("    d['escape'] = esc")
         if kind is Instruction:
-            lines.append(
-                f"    n{made} = parsed_instruction(({arguments}), {start}, esc, {_parts(flat)})"
-            )
-        else:
-            escape = ", esc" if escaped else ""
-            lines.append(f"    n{made} = {kind.__name__}(({arguments}), {start}{escape})")
-        values.append((f"n{made}", start, kind))
+            lines.extend(_instruction_fields(flat))
+        values.append((node, start, kind))
     ((result, _, _),) = values
     lines.append(f"    return {result}")
     namespace: dict[str, Any] = {kind.__name__: kind for kind, _ in _BUILDERS.values()}
-    namespace["parsed_instruction"] = parsed_instruction
+    namespace["new"] = object.__new__
     exec("\n".join(lines), namespace)  # the code is made here, from the grammar's table
     compiled: _Build = namespace["build"]
     return compiled
 
 
-def _parts(children: list[_Made]) -> str:
-    """The arguments of `parsed_instruction` after its children: which of them are the
-    instruction's keyword, flags, arguments, trigger and heredocs (known from the grammar)."""
+def _instruction_fields(children: list[_Made]) -> list[str]:
+    """The lines that set an instruction's fields (`Instruction.__init__` finds them among
+    the children): which children are its keyword, flags, arguments, trigger and heredocs is
+    known from the grammar."""
 
     def first(kind: type[Node]) -> str:
         return next((expression for expression, _, made in children if made is kind), "None")
@@ -351,10 +352,13 @@ def _parts(children: list[_Made]) -> str:
     def every(kind: type[Node]) -> str:
         return "".join(f"{expression}, " for expression, _, made in children if made is kind)
 
-    return (
-        f"keyword={first(Keyword)}, flags=({every(Flag)}), arguments={first(Arguments)}, "
-        f"trigger={first(Instruction)}, heredocs=({every(Heredoc)})"
-    )
+    keyword = first(Keyword)
+    return [
+        f"    word = {keyword}.value" if keyword != "None" else "    word = ''",
+        "    d['keyword'] = word; d['name'] = word.upper()",
+        f"    d['flags'] = ({every(Flag)}); d['arguments'] = {first(Arguments)}",
+        f"    d['trigger'] = {first(Instruction)}; d['heredocs'] = ({every(Heredoc)})",
+    ]
 
 
 __all__ = ["ParseError", "parse"]
