@@ -1,6 +1,6 @@
 """CPU instructions that check() and fix() execute, counted by valgrind (callgrind).
 
-Usage: python bench/instructions.py [--files 40] [--repo PATH ...]
+Usage: python bench/instructions.py [--files 40] [--repo PATH ...] [--keystrokes]
 
 Timings on the development VM vary by ±20 % from run to run, more than most single changes
 gain; instruction counts do not vary. Each workload runs in a fresh interpreter under
@@ -13,6 +13,10 @@ gain; instruction counts do not vary. Each workload runs in a fresh interpreter 
 - edit-1000: what dockerfix-lsp does per keystroke: that file checked once with a `Memo`, then
   20 one-character edits typed as bench/lsp_latency.py types them, each parsed from the
   previous version's tree and checked with the memo.
+
+`--keystrokes` measures one typed character instead: its parse (from the previous version's
+tree where the checkout can) and its parse + memo check, the edit workloads with 12 typed
+characters minus those with 4, over 8.
 
 `--repo` names checkouts to measure (default: this one), e.g. a `git worktree` of an older
 commit, so that two versions are compared on the same inputs. Needs valgrind (Debian package).
@@ -48,12 +52,13 @@ elif workload == "check-1000":
     config = Config(select=("ALL",))
     for text in texts:
         check_tree(parse(text), config)
-elif workload == "edit-1000":
+elif workload in ("edit-1000", "edit-parse-1000"):
     config, memo, tree = Config(select=("ALL",)), Memo(), None
     incremental = "previous" in inspect.signature(parse).parameters  # not in older checkouts
     for text in texts:
         tree = parse(text, previous=tree) if incremental else parse(text)
-        check_tree(tree, config, memo=memo)
+        if workload == "edit-1000" or memo.settings is None:  # edit-parse: the first only
+            check_tree(tree, config, memo=memo)
 """
 
 _COLLECTED = re.compile(r"Collected : (\d+)")
@@ -71,13 +76,41 @@ def instructions(repo: Path, workload: str, inputs: Path) -> int:
     return int(match.group(1))
 
 
+def per_keystroke(repo: Path, scratch: Path) -> dict[str, float]:
+    """Instructions of one typed character after the first check, parse alone and parse with
+    the memo check: the edit workloads with 12 typed characters minus those with 4, over 8."""
+    big = big_dockerfile(1000)
+    counts: dict[tuple[str, int], int] = {}
+    for edits in (4, 12):
+        inputs = scratch / f"keystrokes-{edits}.json"
+        inputs.write_text(json.dumps(typed_versions(big, edits)))
+        for workload in ("edit-parse-1000", "edit-1000"):
+            counts[workload, edits] = instructions(repo, workload, inputs)
+    return {
+        workload: (counts[workload, 12] - counts[workload, 4]) / 8
+        for workload in ("edit-parse-1000", "edit-1000")
+    }
+
+
 def main() -> None:
     args = argparse.ArgumentParser(description=__doc__)
     args.add_argument("--files", type=int, default=40)
     args.add_argument("--repo", type=Path, action="append")
+    args.add_argument(
+        "--keystrokes", action="store_true", help="per typed character: parse, parse + check"
+    )
     options = args.parse_args()
     if shutil.which("valgrind") is None:
         sys.exit("valgrind not found (apt-get install valgrind)")
+    if options.keystrokes:
+        print("| checkout | parse per keystroke | parse + memo check per keystroke |")
+        print("| --- | ---: | ---: |")
+        with tempfile.TemporaryDirectory() as scratch:
+            for repo in options.repo or [ROOT]:
+                counts = per_keystroke(repo, Path(scratch))
+                parse, both = counts["edit-parse-1000"], counts["edit-1000"]
+                print(f"| {repo} | {parse / 1e6:,.1f} M | {both / 1e6:,.1f} M |")
+        return
     big = big_dockerfile(1000)
     workloads = {
         "fix": corpus(options.files, 1)[: options.files],
