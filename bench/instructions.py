@@ -16,7 +16,8 @@ gain; instruction counts do not vary. Each workload runs in a fresh interpreter 
 
 `--keystrokes` measures one typed character instead: its parse (from the previous version's
 tree where the checkout can) and its parse + memo check, the edit workloads with 12 typed
-characters minus those with 4, over 8.
+characters minus those with 4, over 8; typed near the top of the file (as the latency
+benchmark types) and near its end (where the parse reuses almost every item).
 
 `--repo` names checkouts to measure (default: this one), e.g. a `git worktree` of an older
 commit, so that two versions are compared on the same inputs. Needs valgrind (Debian package).
@@ -76,14 +77,14 @@ def instructions(repo: Path, workload: str, inputs: Path) -> int:
     return int(match.group(1))
 
 
-def per_keystroke(repo: Path, scratch: Path) -> dict[str, float]:
+def per_keystroke(repo: Path, scratch: Path, *, from_end: bool) -> dict[str, float]:
     """Instructions of one typed character after the first check, parse alone and parse with
     the memo check: the edit workloads with 12 typed characters minus those with 4, over 8."""
     big = big_dockerfile(1000)
     counts: dict[tuple[str, int], int] = {}
     for edits in (4, 12):
         inputs = scratch / f"keystrokes-{edits}.json"
-        inputs.write_text(json.dumps(typed_versions(big, edits)))
+        inputs.write_text(json.dumps(typed_versions(big, edits, from_end=from_end)))
         for workload in ("edit-parse-1000", "edit-1000"):
             counts[workload, edits] = instructions(repo, workload, inputs)
     return {
@@ -103,13 +104,14 @@ def main() -> None:
     if shutil.which("valgrind") is None:
         sys.exit("valgrind not found (apt-get install valgrind)")
     if options.keystrokes:
-        print("| checkout | parse per keystroke | parse + memo check per keystroke |")
-        print("| --- | ---: | ---: |")
+        print("| checkout | typed | parse per keystroke | parse + memo check per keystroke |")
+        print("| --- | --- | ---: | ---: |")
         with tempfile.TemporaryDirectory() as scratch:
             for repo in options.repo or [ROOT]:
-                counts = per_keystroke(repo, Path(scratch))
-                parse, both = counts["edit-parse-1000"], counts["edit-1000"]
-                print(f"| {repo} | {parse / 1e6:,.1f} M | {both / 1e6:,.1f} M |")
+                for from_end, where in ((False, "near the top"), (True, "near the end")):
+                    counts = per_keystroke(repo, Path(scratch), from_end=from_end)
+                    parse, both = counts["edit-parse-1000"], counts["edit-1000"]
+                    print(f"| {repo} | {where} | {parse / 1e6:,.1f} M | {both / 1e6:,.1f} M |")
         return
     big = big_dockerfile(1000)
     workloads = {

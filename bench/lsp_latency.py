@@ -201,10 +201,13 @@ class Client:
                 await asyncio.wait_for(self.arrived.wait(), remaining)
 
 
-def typing(text: str, count: int) -> Iterator[tuple[int, str]]:
+def typing(text: str, count: int, *, from_end: bool = False) -> Iterator[tuple[int, str]]:
     """The edits typed into `text`: (offset, character), each offset in the text as the edits
-    before it left it. PER_LINE characters at the end of a RUN line, then the next RUN line."""
+    before it left it. PER_LINE characters at the end of a RUN line, then the next RUN line
+    (from the first RUN line down, or from the last one up)."""
     run_lines = [i for i, line in enumerate(text.split("\n")) if line.startswith("RUN ")]
+    if from_end:
+        run_lines.reverse()
     for step in range(count):
         line = run_lines[(step // PER_LINE) % len(run_lines)]
         lines = text.split("\n")
@@ -214,10 +217,10 @@ def typing(text: str, count: int) -> Iterator[tuple[int, str]]:
         text = text[:offset] + character + text[offset:]
 
 
-def typed_versions(text: str, count: int) -> list[str]:
+def typed_versions(text: str, count: int, *, from_end: bool = False) -> list[str]:
     """`text`, then each version after one more of `typing()`'s edits."""
     versions = [text]
-    for offset, character in typing(text, count):
+    for offset, character in typing(text, count, from_end=from_end):
         text = text[:offset] + character + text[offset:]
         versions.append(text)
     return versions
