@@ -188,12 +188,13 @@ def _reparse(previous: Dockerfile, text: str) -> Dockerfile | None:
     delta = len(text) - len(old)
     suffix = _common_suffix(old, text, min(len(old), len(text)) - prefix)
     same_from = bisect_left(starts, len(old) - suffix)
-    resumed = [len(starts)]
+    rest = len(starts)  # the first old item taken again after the relexed ones
 
     def back_in_step(offset: int) -> bool:
+        nonlocal rest
         index = bisect_left(starts, offset - delta, same_from)
         if index < len(starts) and starts[index] == offset - delta:
-            resumed[0] = index
+            rest = index
             return True
         return False
 
@@ -208,7 +209,6 @@ def _reparse(previous: Dockerfile, text: str) -> Dockerfile | None:
     if relexed is None or (window < len(text) and not lexer.stopped):
         lexer = Lexer(text, ends[kept - 1], escape)
         relexed = lexer.run(back_in_step)
-    rest = resumed[0]
     if not (
         lexer.has_instruction
         or any(type(item) is Instruction for item in children[:kept])
