@@ -221,16 +221,16 @@ def _reparse(previous: Dockerfile, text: str) -> Dockerfile | None:
     item_ends = [*lexed.item_ends[:kept], *[head + end for end in lexer.item_ends]]
     if rest < len(starts):
         tail = lexed.item_ends[rest - 1]
-        moved = len(tokens) - tail
-        old_tail = lexed.tokens[tail:]
+        first = len(tokens)  # where the old tail's tokens go
+        tail_ends = [end - tail + first for end in lexed.item_ends[rest:]]
         if delta:
             shift = tuple.__new__
-            old_tail = [shift(Token, (t[0], t[1], t[2] + delta, t[3])) for t in old_tail]
-        tail_ends = [end + moved for end in lexed.item_ends[rest:]]
-        tokens.extend(old_tail)
-        if delta:
-            items.extend(_build(tokens, len(tokens) - len(old_tail), tail_ends, escape))
+            tokens.extend(
+                [shift(Token, (t[0], t[1], t[2] + delta, t[3])) for t in lexed.tokens[tail:]]
+            )
+            items.extend(_build(tokens, first, tail_ends, escape))
         else:
+            tokens.extend(lexed.tokens[tail:])
             items.extend(children[rest:])
         item_ends.extend(tail_ends)
     return _tree(text, items, escape, _Lexed(tokens, item_ends))
