@@ -383,7 +383,7 @@ def _split_lines(text: str, start: int, end: int) -> list[_Line]:
         eol = raw[len(content) :] + ("\n" if number < last else "")
         if number == last and not raw:
             break
-        if len(raw) > MAX_LINE_BYTES // 4 and _too_long(raw, start == number == 0 and offset == 1):
+        if len(raw) > MAX_LINE_BYTES // 4 and _too_long(raw, offset == 1 and text.startswith(BOM)):
             line = text.count("\n", 0, offset) + 1
             raise ParseError(
                 f"dockerfile line greater than max allowed size of {MAX_LINE_BYTES}", line, 1
