@@ -180,14 +180,16 @@ def _checked(rules: list[type[Rule]], group: list[StageInfo], context: Context) 
 
 
 def _reports(rules: list[Rule]) -> list[tuple[type[Rule], Diagnostic]]:
-    """The rules' reports as diagnostics, taken from the rules: a deferred fix refers to its
-    rule, so reports left on the rule would form a reference cycle that keeps the checked tree
-    alive until the next full garbage collection."""
-    found: list[tuple[type[Rule], Diagnostic]] = []
-    for rule in rules:
-        reports, rule.reports = rule.reports, []
-        found.extend(_reported(rule, report, rule.context.tree) for report in reports)
-    return found
+    """The rules' reports as diagnostics."""
+    return [_reported(rule, report, rule.context.tree) for rule in rules for report in _taken(rule)]
+
+
+def _taken(rule: Rule) -> list[Report]:
+    """The rule's reports, taken from it: a deferred fix refers to its rule, so reports left
+    on the rule would form a reference cycle that keeps the checked tree alive until the next
+    full garbage collection."""
+    reports, rule.reports = rule.reports, []
+    return reports
 
 
 def _run(rules: list[Rule], context: Context) -> None:
@@ -317,8 +319,7 @@ def _edits_again(
     """A remembered finding's fix: its rule runs on its group again, in this version."""
     instance = rule(context)
     _run_group([instance], group)
-    reports, instance.reports = instance.reports, []  # no cycle: see _reports
-    report = next(r for r in reports if r.node.start == start and r.message == message)
+    report = next(r for r in _taken(instance) if r.node.start == start and r.message == message)
     assert report.fix is not None, "a remembered fixable finding is fixable again"
     return tuple(edits(context.tree, report.fix.transform(context.tree)))
 
